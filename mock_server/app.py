@@ -1,0 +1,129 @@
+"""Build the mock: Connexion from openapi.yaml, our validators and security, error mapping, CORS."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import connexion
+import orjson
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from connexion.security import BearerSecurityHandler
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
+
+from .auth import DEFAULT_JWT_SECRET, Authenticator
+from .edge import ContractEdge
+from .errors import ApiError, MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType
+from .fixtures import DEFAULT_FIXTURES, load_world
+from .handlers import Handlers
+from .request_validation import ValidatorCache, build_validator_map
+from .spec import SPEC_PATH, Contract, load_document
+from .store import Store, World
+
+BASE_PATH = "/api/v2"
+LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+logger = logging.getLogger("mock_server")
+
+
+@dataclass
+class MockApp:
+    """The running mock: the ASGI app to serve plus the parts tests and tools reach into."""
+
+    asgi: ASGIApp
+    store: Store
+    contract: Contract
+    authenticator: Authenticator
+
+
+def _snake(operation_id: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+
+
+def _error_response(error: ApiError) -> ConnexionResponse:
+    return ConnexionResponse(status_code=error.status_code, mimetype="application/json",
+                             body=orjson.dumps(error.body()), headers=error.headers)
+
+
+def _as_api_error(exc: Exception) -> ApiError:
+    """Connexion's and Starlette's own errors, in the API's error shape."""
+    if isinstance(exc, ApiError):
+        return exc
+    status = getattr(exc, "status", None) or getattr(exc, "status_code", 500)
+    detail = str(getattr(exc, "detail", "") or "")
+    if status == 401:
+        return Unauthorized(detail if "provided" not in detail else Unauthorized().detail)
+    if status == 404:
+        return NotFound("Not found.")
+    if status == 415:
+        return UnsupportedMediaType(f"Unsupported media type in request; send application/json. ({detail})")
+    if status == 400:
+        return MalformedRequest(detail or "Bad request.")
+    error = ApiError(detail or "Error.")
+    error.status_code = status
+    return error
+
+
+async def _handle_known(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    error = _as_api_error(exc)
+    logger.info("rejected %s: %s", error.status_code, error.detail)
+    return _error_response(error)
+
+
+async def _handle_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    logger.error("unexpected error", exc_info=exc)
+    error = ApiError("Internal server error.")
+    error.status_code = 500
+    return _error_response(error)
+
+
+def build_app(*, fixtures: Path | None = None, world: World | None = None,
+              jwt_secret: str = DEFAULT_JWT_SECRET, validate_responses: bool = False,
+              cors_origins: Sequence[str] = (), spec_path: Path = SPEC_PATH) -> MockApp:
+    contract = Contract(load_document(spec_path), base_path=BASE_PATH)
+    if world is None:
+        world = load_world(contract, fixtures or DEFAULT_FIXTURES)
+    store = Store(world)
+    authenticator = Authenticator(store, jwt_secret)
+    handlers = Handlers(store, contract)
+
+    class SchemeBearer(BearerSecurityHandler):
+        def _resolve_func(self, security_scheme):  # type: ignore[override]
+            return authenticator.for_scheme(security_scheme)
+
+    app = connexion.AsyncApp(
+        __name__,
+        security_map={"bearer": SchemeBearer},
+        validator_map=build_validator_map(ValidatorCache(contract.response_only_fields)),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
+    )
+    app.add_api(
+        copy.deepcopy(contract.document),
+        base_path=BASE_PATH,
+        resolver=Resolver(function_resolver=lambda op_id: getattr(handlers, _snake(op_id))),
+        strict_validation=True,
+        validate_responses=validate_responses,
+    )
+    for exc_class in (ApiError, ProblemException, HTTPException):
+        app.add_error_handler(exc_class, _handle_known)
+    app.add_error_handler(Exception, _handle_unexpected)
+
+    asgi: ASGIApp = ContractEdge(app, contract)
+    asgi = CORSMiddleware(
+        asgi,
+        allow_origins=list(cors_origins),
+        allow_origin_regex=None if cors_origins else LOCAL_ORIGINS,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Prefer", "X-Mock-Session"],
+        expose_headers=["WWW-Authenticate", "Allow", "Retry-After"],
+        max_age=600,
+    )
+    return MockApp(asgi=asgi, store=store, contract=contract, authenticator=authenticator)

@@ -1,0 +1,142 @@
+"""Reading a fixture file (YAML or JSON) into a validated world, with errors that name the bad entry."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .rules import DETAIL_FIELDS, Catalog, missing_references, normalize_step
+from .spec import Contract
+from .store import Organization, World
+from .validation import SchemaValidator
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.yaml"
+DERIVED_FIELDS = frozenset({"dataset", "dataset_name", "workflow_count", "evaluator_slugs"})
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class FixtureError(ValueError):
+    """A fixture file that cannot become a world; the message names the file and the entry."""
+
+
+def _entity_schema(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    text = {"type": "string", "minLength": 1, "maxLength": 255}
+    return {"type": "object", "additionalProperties": False, "required": ["id", "organization_id", "name"],
+            "properties": {"id": text, "organization_id": text, "name": text, **(extra or {})}}
+
+
+def fixture_schema(contract: Contract) -> dict[str, Any]:
+    """The shape of a fixture file; experiment fields take their schemas from the contract."""
+    detail: dict[str, Any] = {}
+    for part in contract.dereferenced(contract.schema("Experiment"))["allOf"]:
+        detail.update(part.get("properties", {}))
+    experiment_props = {name: schema for name, schema in detail.items()
+                        if name in DETAIL_FIELDS and name not in DERIVED_FIELDS}
+    experiment_props["organization_id"] = {"type": "string", "minLength": 1}
+    experiment_props["created_at"] = {**experiment_props["created_at"]}
+    experiments = {"type": "object", "additionalProperties": False,
+                   "required": ["id", "organization_id", "dataset_id", "workflow"],
+                   "properties": experiment_props}
+    keys = {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 8, "maxLength": 200}}
+    return {
+        "type": "object", "additionalProperties": False, "required": ["organizations"],
+        "properties": {
+            "organizations": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["id", "name", "api_keys"],
+                "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 128},
+                               "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                               "api_keys": keys}}},
+            "datasets": {"type": "array", "items": _entity_schema()},
+            "evaluators": {"type": "array", "items": _entity_schema()},
+            "evaluator_workflow_versions": {"type": "array", "items": _entity_schema()},
+            "experiments": {"type": "array", "items": experiments},
+        },
+    }
+
+
+def read_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read the fixture file ({exc.strerror}).") from None
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise FixtureError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
+
+
+def load_world(contract: Contract, path: Path = DEFAULT_FIXTURES) -> World:
+    return build_world(contract, read_document(path), source=str(path))
+
+
+def build_world(contract: Contract, document: Any, *, source: str = "fixtures") -> World:
+    errors = SchemaValidator(fixture_schema(contract)).errors(document)
+    if errors:
+        lines = [f"  {field}: {' '.join(messages)}" for field, messages in errors.items()]
+        raise FixtureError(f"{source}: the fixture file is not valid:\n" + "\n".join(lines))
+
+    def fail(where: str, message: str) -> FixtureError:
+        return FixtureError(f"{source}: {where}: {message}")
+
+    orgs: dict[str, Organization] = {}
+    seen_keys: set[str] = set()
+    for index, entry in enumerate(document["organizations"]):
+        if entry["id"] in orgs:
+            raise fail(f"organizations.{index}", f"duplicate organization id '{entry['id']}'")
+        for key in entry["api_keys"]:
+            if key in seen_keys:
+                raise fail(f"organizations.{index}", f"API key '{key[:8]}…' is listed twice")
+            seen_keys.add(key)
+        orgs[entry["id"]] = Organization(id=entry["id"], name=entry["name"], api_keys=list(entry["api_keys"]))
+
+    for section in ("datasets", "evaluators", "evaluator_workflow_versions"):
+        for index, entry in enumerate(document.get(section) or []):
+            org = orgs.get(entry["organization_id"])
+            where = f"{section}.{index} ({entry['id']})"
+            if org is None:
+                raise fail(where, f"unknown organization_id '{entry['organization_id']}'")
+            owned = getattr(org, section)
+            if entry["id"] in owned:
+                raise fail(where, f"duplicate id in organization '{org.id}'")
+            owned[entry["id"]] = entry["name"]
+
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    for index, entry in enumerate(document.get("experiments") or []):
+        where = f"experiments.{index} ({entry['id']})"
+        org = orgs.get(entry["organization_id"])
+        if org is None:
+            raise fail(where, f"unknown organization_id '{entry['organization_id']}'")
+        if entry["id"] in org.experiments:
+            raise fail(where, f"duplicate experiment id in organization '{org.id}'")
+        record = experiment_record(entry, contract, now)
+        catalog = Catalog(datasets=org.datasets, evaluators=frozenset(org.evaluators),
+                          evaluator_workflow_versions=frozenset(org.evaluator_workflow_versions))
+        missing = missing_references(record, catalog)
+        if missing:
+            names = ", ".join(f"{kind} '{ref}'" for kind, ref in missing)
+            raise fail(where, f"{names} not found in organization '{org.id}'")
+        if bool(record["evaluator_ids"]) == bool(record["evaluator_workflow_ids"]):
+            raise fail(where, "needs exactly one non-empty scoring path "
+                              "(evaluator_ids or evaluator_workflow_ids)")
+        if record["status"] == "failed" and not record["error_message"]:
+            raise fail(where, "a failed experiment needs an error_message")
+        org.experiments[entry["id"]] = record
+    return World(organizations=orgs)
+
+
+def experiment_record(entry: dict[str, Any], contract: Contract, now: str) -> dict[str, Any]:
+    """A stored record from a fixture entry: defaults filled in, legacy step types renamed."""
+    record = {
+        "name": f"experiment-{entry['id'][:8]}", "description": None, "status": "pending",
+        "progress": 0, "created_at": now, "started_at": None, "completed_at": None,
+        "error_message": None, "tags": [], "evaluator_ids": [], "evaluator_workflow_ids": [],
+        "generation_method": None, **contract.property_defaults("ExperimentCreate"),
+    }
+    record.update({k: v for k, v in entry.items() if k != "organization_id"})
+    record["workflow"] = [normalize_step(step) for step in record["workflow"]]
+    return record
+

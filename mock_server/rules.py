@@ -1,0 +1,252 @@
+"""The business rules a schema cannot say, as pure functions over plain dicts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .errors import Conflict, FieldErrors, NotFound
+
+SCORING_FIELDS = ("evaluator_ids", "evaluator_workflow_ids")
+# Fields that change how a running experiment executes; a PATCH/PUT may not change them while running.
+EXECUTION_FIELDS = ("dataset_id", "workflow", "evaluator_ids", "evaluator_workflow_ids",
+                    "batch_size", "concurrency", "generation_method")
+LIST_ITEM_FIELDS = ("id", "name", "status", "created_at", "description", "dataset", "dataset_id",
+                    "dataset_name", "workflow_count", "progress", "started_at", "completed_at", "tags")
+DETAIL_FIELDS = (*LIST_ITEM_FIELDS, "workflow", "evaluator_ids", "evaluator_slugs",
+                 "evaluator_workflow_ids", "span_workflow_name", "batch_size", "concurrency",
+                 "enable_tracing", "generation_method", "error_message")
+LEGACY_STEP_TYPES = {"evaluator": "eval"}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What an organization owns that experiments refer to."""
+
+    datasets: Mapping[str, str]  # id -> name
+    evaluators: frozenset[str]
+    evaluator_workflow_versions: frozenset[str]
+
+
+# -- errors of the rules --------------------------------------------------------------------------
+
+class ExperimentNotFound(NotFound):
+    def __init__(self, experiment_id: str) -> None:
+        super().__init__(f"No experiment '{experiment_id}' in this organization.")
+
+
+class UnknownReferences(NotFound):
+    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
+        self.missing = list(missing)
+        names = ", ".join(f"{kind} '{ref}'" for kind, ref in missing)
+        super().__init__(f"{names} not found in this organization.")
+
+
+class RunningLocked(Conflict):
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.fields = list(fields)
+        super().__init__(f"Experiment is running: {', '.join(fields)} cannot change until it "
+                         "completes or fails.")
+
+
+# -- requests -> changes ----------------------------------------------------------------------------
+
+def normalize_request(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The body as changes to stored fields: alias resolved, legacy step types renamed.
+
+    `evaluator_ids` wins over `evaluator_slugs`; slugs alone are taken as ids. The slugs are never
+    stored: responses derive them from the ids.
+    """
+    changes = dict(body)
+    slugs = changes.pop("evaluator_slugs", None)
+    if "evaluator_ids" not in changes and slugs is not None:
+        changes["evaluator_ids"] = slugs
+    if "workflow" in changes:
+        changes["workflow"] = [normalize_step(step) for step in changes["workflow"]]
+    changes.pop("experiment_id", None)
+    return changes
+
+
+def normalize_step(step: Mapping[str, Any]) -> dict[str, Any]:
+    kind = step["type"]
+    return {**step, "type": LEGACY_STEP_TYPES.get(kind, kind)}
+
+
+def check_body_id(path_id: str, body: Mapping[str, Any]) -> None:
+    """A body may repeat the experiment's id but never change it."""
+    if "experiment_id" in body and body["experiment_id"] != path_id:
+        raise FieldErrors.single("experiment_id",
+                                 f"Must equal the experiment's id '{path_id}'; ids never change.")
+
+
+def missing_references(changes: Mapping[str, Any], catalog: Catalog) -> list[tuple[str, str]]:
+    missing: list[tuple[str, str]] = []
+    if "dataset_id" in changes and changes["dataset_id"] not in catalog.datasets:
+        missing.append(("Dataset", changes["dataset_id"]))
+    missing += [("Evaluator", ref) for ref in changes.get("evaluator_ids", ())
+                if ref not in catalog.evaluators]
+    missing += [("Evaluator workflow version", ref) for ref in changes.get("evaluator_workflow_ids", ())
+                if ref not in catalog.evaluator_workflow_versions]
+    return missing
+
+
+def check_references(changes: Mapping[str, Any], catalog: Catalog) -> None:
+    missing = missing_references(changes, catalog)
+    if missing:
+        raise UnknownReferences(missing)
+
+
+# -- experiments -----------------------------------------------------------------------------------
+
+def new_experiment_id() -> str:
+    return uuid.uuid4().hex
+
+
+def default_name(experiment_id: str) -> str:
+    return f"experiment-{experiment_id[:8]}"
+
+
+def new_experiment(changes: Mapping[str, Any], *, experiment_id: str, now: str,
+                   defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A `pending` experiment built from a create request's normalized changes."""
+    record: dict[str, Any] = {
+        "id": experiment_id,
+        "name": default_name(experiment_id),
+        "description": None,
+        "status": "pending",
+        "progress": 0,
+        "created_at": now,
+        "started_at": None,
+        "completed_at": None,
+        "error_message": None,
+        "tags": [],
+        "evaluator_ids": [],
+        "evaluator_workflow_ids": [],
+        "generation_method": None,
+        **defaults,
+    }
+    return apply_changes(record, changes)
+
+
+def apply_changes(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` with `changes` merged in; sending one scoring path clears the other.
+
+    Raises when the result would not have exactly one scoring path (the schema already refuses
+    every request that could cause this; the check keeps the stored world sound regardless).
+    """
+    merged = {**current, **changes}
+    if changes.get("evaluator_ids"):
+        merged["evaluator_workflow_ids"] = []
+    elif changes.get("evaluator_workflow_ids"):
+        merged["evaluator_ids"] = []
+    if bool(merged["evaluator_ids"]) == bool(merged["evaluator_workflow_ids"]):
+        raise FieldErrors.single("non_field_errors",
+                                 "An experiment needs exactly one non-empty scoring path: evaluator_ids "
+                                 "(or evaluator_slugs) or evaluator_workflow_ids.")
+    return merged
+
+
+def replacement_changes(changes: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """PUT: a field with a documented default that the request omits goes back to the default."""
+    return {**defaults, **changes}
+
+
+def locked_fields(current: Mapping[str, Any], changes: Mapping[str, Any]) -> list[str]:
+    """Execution fields that `changes` would change while the experiment runs."""
+    if current["status"] != "running":
+        return []
+    return [name for name in EXECUTION_FIELDS
+            if name in changes and changes[name] != current.get(name)]
+
+
+def check_not_locked(current: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+    fields = locked_fields(current, changes)
+    if fields:
+        raise RunningLocked(fields)
+
+
+def plan_update(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment after a PATCH or PUT with these normalized changes (the lock checked first)."""
+    check_not_locked(current, changes)
+    return apply_changes(current, changes)
+
+
+def present(record: Mapping[str, Any], catalog: Catalog, *, detail: bool = True) -> dict[str, Any]:
+    """The experiment as the API shows it: stored fields plus the derived ones."""
+    dataset_id = record.get("dataset_id")
+    shown = {
+        **record,
+        "dataset": dataset_id,
+        "dataset_name": catalog.datasets.get(dataset_id) if dataset_id else None,
+        "workflow_count": len(record.get("workflow") or ()),
+        "evaluator_slugs": list(record.get("evaluator_ids") or ()),
+    }
+    return {name: shown.get(name) for name in (DETAIL_FIELDS if detail else LIST_ITEM_FIELDS)}
+
+
+# -- lists -----------------------------------------------------------------------------------------
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> bool:
+    if operator == "isnull":
+        return (actual is None) == bool(expected)
+    if actual is None:
+        return operator == "not"
+    if is_time:
+        actual = _parse_time(actual)
+        expected = [_parse_time(v) for v in expected] if operator == "in" else _parse_time(expected)
+    if operator == "":
+        return actual == expected
+    if operator == "not":
+        return actual != expected
+    if operator == "in":
+        return actual in expected
+    if operator == "iexact":
+        return str(actual).casefold() == str(expected).casefold()
+    if operator == "contains":
+        return str(expected) in str(actual)
+    if operator == "icontains":
+        return str(expected).casefold() in str(actual).casefold()
+    if operator == "startswith":
+        return str(actual).startswith(str(expected))
+    if operator == "endswith":
+        return str(actual).endswith(str(expected))
+    comparisons = {"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
+                   "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b}
+    return comparisons[operator](actual, expected)
+
+
+def filter_experiments(records: Iterable[Mapping[str, Any]],
+                       filters: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The records that match every `{field: {operator, value}}` condition (Django lookup semantics)."""
+    return [record for record in records
+            if all(_matches(record.get(field), cond["operator"], cond["value"], is_time=field == "created_at")
+                   for field, cond in filters.items())]
+
+
+def sort_experiments(records: Iterable[Mapping[str, Any]], sort_by: str) -> list[Mapping[str, Any]]:
+    key = sort_by.lstrip("-")
+    descending = sort_by.startswith("-")
+    if key == "created_at":
+        return sorted(records, key=lambda r: (_parse_time(r["created_at"]), r["_seq"]), reverse=descending)
+    return sorted(records, key=lambda r: (r[key].casefold(), r[key], r["_seq"]), reverse=descending)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Mapping[str, Any]]
+    count: int
+    has_next: bool
+    has_previous: bool
+
+
+def paginate(records: Sequence[Mapping[str, Any]], page: int, page_size: int) -> Page:
+    start = (page - 1) * page_size
+    return Page(items=list(records[start:start + page_size]), count=len(records),
+                has_next=start + page_size < len(records), has_previous=page > 1 and len(records) > 0)

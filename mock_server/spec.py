@@ -1,0 +1,101 @@
+"""The contract as loaded data: the spec document, its routes, and facts the rules read from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_document(path: Path = SPEC_PATH) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_Loader)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One path of the spec: its template, a matcher that takes it with or without the slash, its methods."""
+
+    template: str
+    pattern: re.Pattern[str]
+    methods: tuple[str, ...]
+
+
+class Contract:
+    """Read-only view of `openapi.yaml` for the parts of the mock that need facts from it."""
+
+    def __init__(self, document: dict[str, Any], base_path: str = "/api/v2") -> None:
+        self.document = document
+        self.base_path = base_path
+
+    def resolve(self, node: Any) -> Any:
+        """Follow local `$ref`s until a real node is reached."""
+        while isinstance(node, dict) and "$ref" in node:
+            node = self.pointer(node["$ref"])
+        return node
+
+    def pointer(self, ref: str) -> Any:
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local references are supported: {ref}")
+        node: Any = self.document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def schema(self, name: str) -> dict[str, Any]:
+        return self.document["components"]["schemas"][name]
+
+    @cached_property
+    def routes(self) -> tuple[Route, ...]:
+        routes = []
+        for template, item in self.document["paths"].items():
+            methods = tuple(m.upper() for m in HTTP_METHODS if m in item)
+            stem = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", template.rstrip("/")))
+            pattern = re.compile("^" + re.escape(self.base_path) + stem + "/?$")
+            routes.append(Route(template, pattern, methods))
+        return tuple(routes)
+
+    def route_for(self, path: str) -> Route | None:
+        for route in self.routes:
+            if route.pattern.match(path):
+                return route
+        return None
+
+    def property_defaults(self, schema_name: str) -> dict[str, Any]:
+        """The `default` of every property of a component schema (after following `$ref`s)."""
+        defaults = {}
+        for name, prop in self.schema(schema_name)["properties"].items():
+            prop = self.resolve(prop)
+            if "default" in prop:
+                defaults[name] = prop["default"]
+        return defaults
+
+    def property_names(self, schema_name: str) -> frozenset[str]:
+        return frozenset(self.schema(schema_name)["properties"])
+
+    @cached_property
+    def response_only_fields(self) -> frozenset[str]:
+        """Fields an experiment has in responses that no request may send."""
+        detail = self.schema("Experiment")
+        names: set[str] = set()
+        for part in detail["allOf"]:
+            names.update(self.resolve(part).get("properties", {}))
+        return frozenset(names - self.property_names("ExperimentPatch"))
+
+    def dereferenced(self, node: Any) -> Any:
+        """`node` with every local `$ref` replaced by a copy of its target (the spec has no cycles)."""
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return self.dereferenced(self.pointer(node["$ref"]))
+            return {key: self.dereferenced(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self.dereferenced(item) for item in node]
+        return node

@@ -1,0 +1,187 @@
+"""Validation of requests against the spec's schemas, with compiled validators and DRF-style field errors."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jsonschema_rs
+
+from .errors import NON_FIELD_ERRORS, FieldErrors
+
+_PY_TYPE_NAMES = {dict: "dict", list: "list", str: "str", int: "int", float: "float", bool: "bool"}
+
+
+def to_json_schema(schema: Any) -> Any:
+    """Turn an OpenAPI 3.0 schema into plain JSON Schema (draft 4) without moving any keyword.
+
+    Only `nullable` needs translating; keywords JSON Schema does not know (`example`,
+    `discriminator`, `x-…`) are ignored by the validator. Paths inside the schema stay the same,
+    so an error's schema path can be followed in the original.
+    """
+    if isinstance(schema, list):
+        return [to_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: to_json_schema(value) for key, value in schema.items()}
+    if schema.get("nullable") is True and "type" in schema:
+        out["type"] = [schema["type"], "null"]
+        if "enum" in schema and None not in schema["enum"]:
+            out["enum"] = [*schema["enum"], None]
+    return out
+
+
+class SchemaValidator:
+    """A compiled validator for one OpenAPI schema that reports errors keyed by field path."""
+
+    def __init__(self, schema: Mapping[str, Any], *, read_only_fields: Iterable[str] = ()) -> None:
+        self.schema = schema
+        self._compiled = jsonschema_rs.Draft4Validator(to_json_schema(copy.deepcopy(dict(schema))),
+                                                       validate_formats=True)
+        self._read_only = frozenset(read_only_fields)
+
+    def is_valid(self, instance: Any) -> bool:
+        return self._compiled.is_valid(instance)
+
+    def errors(self, instance: Any, *, prefix: tuple[str, ...] = ()) -> dict[str, list[str]]:
+        """Every error of `instance`, as `{field path: [messages]}` (empty when valid)."""
+        if self._compiled.is_valid(instance):
+            return {}
+        found: dict[str, list[str]] = {}
+        for error in self._compiled.iter_errors(instance):
+            for field, message in self._describe(error, instance):
+                key = ".".join((*prefix, *field)) if (prefix or field) else NON_FIELD_ERRORS
+                messages = found.setdefault(key, [])
+                if message not in messages:
+                    messages.append(message)
+        return found
+
+    def validate(self, instance: Any) -> None:
+        errors = self.errors(instance)
+        if errors:
+            raise FieldErrors(errors)
+
+    # -- turning one jsonschema-rs error into (field path, message) pairs --------------------------
+
+    def _describe(self, error: Any, root: Any) -> list[tuple[tuple[str, ...], str]]:
+        path = tuple(str(p) for p in error.instance_path)
+        schema_path = list(error.schema_path)
+        keyword = schema_path[-1] if schema_path else ""
+        node = _walk(self.schema, schema_path[:-1])
+        kind = error.kind.name
+        value = _walk(root, list(error.instance_path))
+
+        if kind == "required":
+            return [((*path, error.kind.property), "This field is required.")]
+        if kind == "additionalProperties":
+            return [((*path, name), self._unexpected_field_message(name, path))
+                    for name in error.kind.unexpected]
+        if kind == "oneOf" and isinstance(node.get("discriminator"), dict):
+            return self._describe_discriminated(node, error, path, value)
+        if kind in ("not", "anyOf", "oneOf", "oneOfMultipleValid"):
+            message = _nearest(self.schema, schema_path, "x-error-message")
+            return [(path, message or "This value does not match any of the accepted shapes.")]
+        limit = node.get(keyword) if isinstance(node, dict) else None
+        return [(path, _message(kind, limit, value, node))]
+
+    def _unexpected_field_message(self, name: str, path: tuple[str, ...]) -> str:
+        if not path and name in self._read_only:
+            return "This field is read-only."
+        return "Unknown field."
+
+    def _describe_discriminated(self, node: dict, error: Any, path: tuple[str, ...],
+                                value: Any) -> list[tuple[tuple[str, ...], str]]:
+        prop = node["discriminator"]["propertyName"]
+        if not isinstance(value, dict):
+            return [(path, _message("type", "object", value, {"type": "object"}))]
+        if prop not in value:
+            return [((*path, prop), "This field is required.")]
+        chosen = value[prop]
+        for index, branch in enumerate(node["oneOf"]):
+            allowed = branch.get("properties", {}).get(prop, {}).get("enum", [])
+            if chosen in allowed:
+                sub = _branch_validator(branch)
+                nested = sub.errors(value, prefix=path)
+                return [(tuple(k.split(".")), m) for k, ms in nested.items() for m in ms]
+        return [((*path, prop), f'"{chosen}" is not a valid choice.')]
+
+
+_BRANCH_CACHE: dict[int, tuple[Any, SchemaValidator]] = {}
+
+
+def _branch_validator(branch: dict) -> SchemaValidator:
+    cached = _BRANCH_CACHE.get(id(branch))
+    if cached is None or cached[0] is not branch:
+        cached = (branch, SchemaValidator(branch))
+        _BRANCH_CACHE[id(branch)] = cached
+    return cached[1]
+
+
+def _walk(node: Any, path: list[Any]) -> Any:
+    for part in path:
+        if isinstance(node, list):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part, node.get(str(part)))
+        else:
+            return None
+    return node
+
+
+def _nearest(schema: Any, schema_path: list[Any], key: str) -> str | None:
+    """The value of `key` on the innermost schema along `schema_path` that has it."""
+    found = None
+    node = schema
+    for part in schema_path:
+        if isinstance(node, dict) and key in node:
+            found = node[key]
+        node = _walk(node, [part])
+    return found
+
+
+def _message(kind: str, limit: Any, value: Any, node: Any) -> str:
+    if kind == "type":
+        if value is None:
+            return "This field may not be null."
+        expected = node.get("type") if isinstance(node, dict) else None
+        return {
+            "string": "Not a valid string.",
+            "integer": "A valid integer is required.",
+            "number": "A valid number is required.",
+            "boolean": "Must be a valid boolean.",
+            "array": f'Expected a list of items but got type "{_type_name(value)}".',
+            "object": f'Expected a dictionary of items but got type "{_type_name(value)}".',
+        }.get(expected, f"Expected a value of type {expected}.")
+    if kind == "minimum":
+        return f"Ensure this value is greater than or equal to {limit}."
+    if kind == "maximum":
+        return f"Ensure this value is less than or equal to {limit}."
+    if kind == "minLength":
+        return "This field may not be blank." if limit == 1 else \
+            f"Ensure this field has at least {limit} characters."
+    if kind == "maxLength":
+        return f"Ensure this field has no more than {limit} characters."
+    if kind == "minItems":
+        return "This list may not be empty." if limit == 1 else \
+            f"Ensure this field has at least {limit} elements."
+    if kind == "maxItems":
+        return f"Ensure this field has no more than {limit} elements."
+    if kind == "uniqueItems":
+        return "This list may not contain duplicate items."
+    if kind == "minProperties":
+        return f"Ensure this object has at least {limit} keys."
+    if kind == "maxProperties":
+        return f"Ensure this object has no more than {limit} keys."
+    if kind == "enum":
+        return f'"{value}" is not a valid choice.'
+    if kind == "pattern":
+        return f"This value does not match the required pattern {limit}."
+    if kind == "format":
+        return f"Enter a valid {limit}." if limit != "date-time" else \
+            "Datetime has wrong format. Use ISO 8601, e.g. 2026-11-02T09:14:03Z."
+    return "This value is not valid."
+
+
+def _type_name(value: Any) -> str:
+    return _PY_TYPE_NAMES.get(type(value), type(value).__name__)
