@@ -9,6 +9,7 @@ from .errors import MethodNotAllowed, NotFound, PayloadTooLarge
 from .spec import Contract
 
 MAX_BODY_BYTES = 1024 * 1024
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class ContractEdge:
@@ -37,7 +38,13 @@ class ContractEdge:
         path = scope["path"]
         if not path.endswith("/"):
             scope = dict(scope, path=path + "/", raw_path=(path + "/").encode())
-        await self.app(scope, self._limited(receive), send)
+        if scope["method"] in _BODY_METHODS and not _has_header(scope, b"content-length"):
+            try:
+                scope, receive = await self._buffer_unsized_body(scope, receive)
+            except PayloadTooLarge as error:
+                await error.to_response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
     def _early_response(self, scope: Scope) -> Response | None:
         route = self.contract.route_for(scope["path"])
@@ -56,16 +63,37 @@ class ContractEdge:
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"Request body is larger than {self.max_body} bytes.")
 
-    def _limited(self, receive: Receive) -> Receive:
-        seen = 0
+    async def _buffer_unsized_body(self, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+        """Read a chunked body (up to the limit) and hand it on with a `Content-Length`.
 
-        async def limited_receive() -> Message:
-            nonlocal seen
+        Connexion treats a body without `Content-Length` as absent; buffering here also lets the
+        size limit apply to streamed bodies.
+        """
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise self._too_large()
-            return message
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body:
+                raise self._too_large()
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        headers = [*scope["headers"], (b"content-length", str(len(body)).encode())]
+        sent = False
 
-        return limited_receive
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return dict(scope, headers=headers), replay
+
+
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope["headers"])

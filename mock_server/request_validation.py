@@ -7,8 +7,8 @@ import typing as t
 import orjson
 from connexion.datastructures import MediaTypeDict
 from connexion.lifecycle import ConnexionRequest
-from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
+from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from starlette.types import Scope
 
 from .errors import FieldErrors, MalformedRequest

@@ -98,7 +98,7 @@ class SchemaValidator:
         if prop not in value:
             return [((*path, prop), "This field is required.")]
         chosen = value[prop]
-        for index, branch in enumerate(node["oneOf"]):
+        for branch in node["oneOf"]:
             allowed = branch.get("properties", {}).get(prop, {}).get("enum", [])
             if chosen in allowed:
                 sub = _branch_validator(branch)
