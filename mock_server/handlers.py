@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from . import rules
 from .errors import FieldErrors
+from .request_validation import request_body
 from .spec import Contract
 from .store import Store
 
@@ -30,7 +31,8 @@ class Handlers:
 
     # -- experiments ---------------------------------------------------------------------------
 
-    async def create_experiment(self, user: str, body: dict[str, Any]) -> Response:
+    async def create_experiment(self, user: str) -> Response:
+        body = request_body()
         catalog = self.store.catalog(user)
         changes = rules.normalize_request(body)
         rules.check_references(changes, catalog)
@@ -46,11 +48,11 @@ class Handlers:
     async def get_experiment(self, user: str, experiment_id: str) -> Response:
         return _json(rules.present(self.store.get(user, experiment_id), self.store.catalog(user)))
 
-    async def update_experiment(self, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
-        return self._update(user, experiment_id, body, replace=False)
+    async def update_experiment(self, user: str, experiment_id: str) -> Response:
+        return self._update(user, experiment_id, request_body(), replace=False)
 
-    async def replace_experiment(self, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
-        return self._update(user, experiment_id, body, replace=True)
+    async def replace_experiment(self, user: str, experiment_id: str) -> Response:
+        return self._update(user, experiment_id, request_body(), replace=True)
 
     def _update(self, user: str, experiment_id: str, body: dict[str, Any], *, replace: bool) -> Response:
         self.store.get(user, experiment_id)  # 404 before any other complaint about the body
@@ -76,8 +78,8 @@ class Handlers:
         return _json([rules.present(r, catalog, detail=False) for r in result.items])
 
     async def filter_experiments(self, user: str, page: int = 1, page_size: int = 20,
-                                 sort_by: str = "-created_at", body: dict[str, Any] | None = None) -> Response:
-        body = body or {}
+                                 sort_by: str = "-created_at") -> Response:
+        body = request_body() or {}
         filters = body.get("filters") or {}
         matches = rules.sort_experiments(rules.filter_experiments(self.store.all(user), filters), sort_by)
         if body.get("is_exporting"):
@@ -96,6 +98,6 @@ class Handlers:
     async def get_experiment_summary(self, user: str) -> Response:
         return _json({"total_count": len(self.store.all(user))})
 
-    async def summarize_filtered_experiments(self, user: str, body: dict[str, Any] | None = None) -> Response:
-        filters = (body or {}).get("filters") or {}
+    async def summarize_filtered_experiments(self, user: str) -> Response:
+        filters = (request_body() or {}).get("filters") or {}
         return _json({"total_count": len(rules.filter_experiments(self.store.all(user), filters))})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from contextvars import ContextVar
 
 import orjson
 from connexion.datastructures import MediaTypeDict
@@ -13,6 +14,14 @@ from starlette.types import Scope
 
 from .errors import FieldErrors, MalformedRequest
 from .validation import SchemaValidator
+
+_ABSENT = object()
+_parsed_body: ContextVar[t.Any] = ContextVar("parsed_body", default=None)
+
+
+def request_body() -> t.Any:
+    """The JSON body of the current request as parsed (once) during validation; None when absent."""
+    return _parsed_body.get()
 
 
 class ValidatorCache:
@@ -33,20 +42,24 @@ class ValidatorCache:
 def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
     class JsonBodyValidator(AbstractRequestBodyValidator):
         async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
+            _parsed_body.set(None)
             raw = b"".join([chunk async for chunk in stream])
             if not raw.strip():
-                return None
+                return _ABSENT
             try:
                 return orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 raise MalformedRequest(f"JSON parse error - {exc}") from None
 
         def _validate(self, body: t.Any) -> None:
-            if body is None:
+            if body is _ABSENT:
                 if self._required:
                     raise MalformedRequest("A JSON request body is required.")
                 return
             cache(self._schema).validate(body)
+            # Handlers read this instead of letting Connexion parse the body a second time
+            # (with a JSON parser whose integers can exceed what the response encoder takes).
+            _parsed_body.set(body)
 
     class FieldParameterValidator(ParameterValidator):
         def validate_request(self, request: ConnexionRequest) -> None:

@@ -143,3 +143,17 @@ def test_concurrent_patches_never_lose_fields(mock, client):
 def test_swagger_ui_is_served(client):
     assert client.get("/api/v2/ui/").status_code == 200
     assert client.get("/api/v2/openapi.json").json()["info"]["title"] == "Experiments API"
+
+
+@pytest.mark.parametrize("path", ["/list/", "/summary/"])
+def test_json_null_body_is_not_taken_for_an_absent_one(client, path):
+    response = client.post(BASE + path, content=b"null", headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400 and "non_field_errors" in response.json()
+
+
+def test_integers_beyond_64_bits_in_free_config_are_stored_not_500(client):
+    body = (b'{"dataset_id": "ds_7a6b5c4d", "evaluator_ids": ["tone"], "workflow": '
+            b'[{"type": "wait", "config": {"seconds": 609559449694768332800}}]}')
+    response = client.post(f"{BASE}/", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 201
+    assert response.json()["workflow"][0]["config"]["seconds"] == pytest.approx(6.095594496947683e20)
