@@ -1,4 +1,4 @@
-"""The ASGI layer in front of Connexion: trailing slashes, 404/405 with `Allow`, OPTIONS and body size."""
+"""The ASGI layer in front of Connexion: routing from the spec's paths, 404/405/OPTIONS, slashes, body size."""
 
 from __future__ import annotations
 
@@ -10,35 +10,47 @@ from .spec import Contract
 
 MAX_BODY_BYTES = 1024 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_ROUTING = "connexion_routing"  # the scope extension Connexion's routing middleware would fill in
 
 
 class ContractEdge:
-    """Answers what the route table alone decides, so Connexion only sees requests it can route.
+    """Routes every request by the spec's path table before Connexion sees it.
 
-    * a path of the spec without its trailing slash is served as if it had it (no redirect);
-    * an unknown path under the API's resource prefix is 404, a known path with another method
-      405 with an `Allow` header listing every method of that path; OPTIONS answers 204 with it;
-    * a body over 1 MiB is 413, whether announced by `Content-Length` or streamed.
+    * a path of the spec is served with or without its trailing slash (no redirect), and the
+      operationId and path parameters go into the scope where Connexion's security and validation
+      middlewares look for them (so Connexion's own router is not needed);
+    * an unknown path is 404, a known path with another method 405 with an `Allow` header listing
+      every method of that path; OPTIONS answers 204 with it;
+    * a body over 1 MiB is 413, whether announced by `Content-Length` or streamed (a streamed body
+      is buffered and handed on with a `Content-Length`, which Connexion needs to see a body at all).
+    Swagger UI and the served spec (`docs_prefix`) pass through untouched.
     """
 
     def __init__(self, app: ASGIApp, contract: Contract, *, max_body: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.contract = contract
         self.max_body = max_body
-        self.resource_prefix = contract.base_path + "/experiments"
+        self.docs_paths = tuple(contract.base_path + suffix for suffix in ("/ui", "/openapi.json", "/openapi.yaml"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.resource_prefix):
+        if scope["type"] != "http" or scope["path"].startswith(self.docs_paths):
             await self.app(scope, receive, send)
             return
-        early = self._early_response(scope)
+        found = self.contract.route_for(scope["path"])
+        if found is None:
+            await NotFound("Not found.").to_response()(scope, receive, send)
+            return
+        route, path_params = found
+        method = scope["method"]
+        early = self._early_response(method, route.methods, scope)
         if early is not None:
             await early(scope, receive, send)
             return
-        path = scope["path"]
-        if not path.endswith("/"):
-            scope = dict(scope, path=path + "/", raw_path=(path + "/").encode())
-        if scope["method"] in _BODY_METHODS and not _has_header(scope, b"content-length"):
+        path = scope["path"] if scope["path"].endswith("/") else scope["path"] + "/"
+        extensions = {**scope.get("extensions", {}),
+                      _ROUTING: {"api_base_path": self.contract.base_path, "operation_id": route.operations[method]}}
+        scope = dict(scope, path=path, raw_path=path.encode(), path_params=path_params, extensions=extensions)
+        if method in _BODY_METHODS and not _has_header(scope, b"content-length"):
             try:
                 scope, receive = await self._buffer_unsized_body(scope, receive)
             except PayloadTooLarge as error:
@@ -46,15 +58,11 @@ class ContractEdge:
                 return
         await self.app(scope, receive, send)
 
-    def _early_response(self, scope: Scope) -> Response | None:
-        route = self.contract.route_for(scope["path"])
-        if route is None:
-            return NotFound("Not found.").to_response()
-        method = scope["method"]
+    def _early_response(self, method: str, methods: tuple[str, ...], scope: Scope) -> Response | None:
         if method == "OPTIONS":
-            return Response(status_code=204, headers={"Allow": ", ".join((*route.methods, "OPTIONS"))})
-        if method not in route.methods:
-            return MethodNotAllowed(method, route.methods).to_response()
+            return Response(status_code=204, headers={"Allow": ", ".join((*methods, "OPTIONS"))})
+        if method not in methods:
+            return MethodNotAllowed(method, methods).to_response()
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
                 return self._too_large().to_response()
@@ -64,11 +72,6 @@ class ContractEdge:
         return PayloadTooLarge(f"Request body is larger than {self.max_body} bytes.")
 
     async def _buffer_unsized_body(self, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
-        """Read a chunked body (up to the limit) and hand it on with a `Content-Length`.
-
-        Connexion treats a body without `Content-Length` as absent; buffering here also lets the
-        size limit apply to streamed bodies.
-        """
         chunks: list[bytes] = []
         size = 0
         more = True

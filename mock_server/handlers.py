@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from connexion import request
+from starlette.datastructures import URL
 from starlette.responses import Response
 
 from . import rules
 from .errors import FieldErrors
-from .request_validation import request_body
 from .spec import Contract
 from .store import Store
 
@@ -25,14 +25,15 @@ def _now() -> str:
 
 
 class Handlers:
+    """The operations of the spec, as methods named after their operationId in snake case."""
+
     def __init__(self, store: Store, contract: Contract) -> None:
         self.store = store
         self.defaults = contract.property_defaults("ExperimentCreate")
 
     # -- experiments ---------------------------------------------------------------------------
 
-    async def create_experiment(self, user: str) -> Response:
-        body = request_body()
+    async def create_experiment(self, user: str, body: dict[str, Any]) -> Response:
         catalog = self.store.catalog(user)
         changes = rules.normalize_request(body)
         rules.check_references(changes, catalog)
@@ -48,11 +49,11 @@ class Handlers:
     async def get_experiment(self, user: str, experiment_id: str) -> Response:
         return _json(rules.present(self.store.get(user, experiment_id), self.store.catalog(user)))
 
-    async def update_experiment(self, user: str, experiment_id: str) -> Response:
-        return self._update(user, experiment_id, request_body(), replace=False)
+    async def update_experiment(self, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
+        return self._update(user, experiment_id, body, replace=False)
 
-    async def replace_experiment(self, user: str, experiment_id: str) -> Response:
-        return self._update(user, experiment_id, request_body(), replace=True)
+    async def replace_experiment(self, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
+        return self._update(user, experiment_id, body, replace=True)
 
     def _update(self, user: str, experiment_id: str, body: dict[str, Any], *, replace: bool) -> Response:
         self.store.get(user, experiment_id)  # 404 before any other complaint about the body
@@ -71,22 +72,21 @@ class Handlers:
 
     # -- search ----------------------------------------------------------------------------------
 
-    async def list_experiments(self, user: str, page: int = 1, page_size: int = 20) -> Response:
+    async def list_experiments(self, user: str, page: int, page_size: int) -> Response:
         ordered = rules.sort_experiments(self.store.all(user), "-created_at")
         result = rules.paginate(ordered, page, page_size)
         catalog = self.store.catalog(user)
         return _json([rules.present(r, catalog, detail=False) for r in result.items])
 
-    async def filter_experiments(self, user: str, page: int = 1, page_size: int = 20,
-                                 sort_by: str = "-created_at") -> Response:
-        body = request_body() or {}
+    async def filter_experiments(self, user: str, url: URL, page: int, page_size: int, sort_by: str,
+                                 body: dict[str, Any] | None = None) -> Response:
+        body = body or {}
         filters = body.get("filters") or {}
         matches = rules.sort_experiments(rules.filter_experiments(self.store.all(user), filters), sort_by)
         if body.get("is_exporting"):
             page, page_size = 1, max(len(matches), 1)
         result = rules.paginate(matches, page, page_size)
         catalog = self.store.catalog(user)
-        url = request.url
         return _json({
             "count": result.count,
             "results": [rules.present(r, catalog, detail=False) for r in result.items],
@@ -98,6 +98,14 @@ class Handlers:
     async def get_experiment_summary(self, user: str) -> Response:
         return _json({"total_count": len(self.store.all(user))})
 
-    async def summarize_filtered_experiments(self, user: str) -> Response:
-        filters = (request_body() or {}).get("filters") or {}
+    async def summarize_filtered_experiments(self, user: str, body: dict[str, Any] | None = None) -> Response:
+        filters = (body or {}).get("filters") or {}
         return _json({"total_count": len(rules.filter_experiments(self.store.all(user), filters))})
+
+    def by_operation_id(self, operation_ids: list[str]) -> dict[str, Any]:
+        """The handler of every operationId; a missing one fails at start-up, not on first call."""
+        return {op: getattr(self, _snake(op)) for op in operation_ids}
+
+
+def _snake(operation_id: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()

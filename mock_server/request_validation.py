@@ -1,27 +1,39 @@
-"""Connexion validator classes that use compiled schemas and raise field-keyed errors."""
+"""Request validation for Connexion: compiled schemas, field-keyed errors, validators built once.
+
+What the validators parse they leave in the scope (`scope["extensions"]["mock_request"]`: `params`,
+typed and with the spec's defaults, and `body`), so the dispatcher reads the request once parsed
+instead of parsing it again.
+"""
 
 from __future__ import annotations
 
 import typing as t
-from contextvars import ContextVar
+from urllib.parse import parse_qsl
 
 import orjson
 from connexion.datastructures import MediaTypeDict
-from connexion.lifecycle import ConnexionRequest
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
+from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
-from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
-from starlette.types import Scope
+from connexion.validators import AbstractRequestBodyValidator
+from starlette.types import Receive, Scope, Send
 
 from .errors import FieldErrors, MalformedRequest
 from .validation import SchemaValidator
 
+PARSED = "mock_request"
 _ABSENT = object()
-_parsed_body: ContextVar[t.Any] = ContextVar("parsed_body", default=None)
+_COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": float,
+                                                 "boolean": lambda v: {"true": True, "false": False}[v]}
 
 
-def request_body() -> t.Any:
-    """The JSON body of the current request as parsed (once) during validation; None when absent."""
-    return _parsed_body.get()
+def parsed_request(scope: Scope) -> dict[str, t.Any]:
+    """What validation parsed from this request (`params`, `body`)."""
+    return scope["extensions"].setdefault(PARSED, {})
 
 
 class ValidatorCache:
@@ -39,17 +51,25 @@ class ValidatorCache:
         return hit[1]
 
 
+def _coerce(value: str, schema: dict) -> t.Any:
+    try:
+        return _COERCE[schema.get("type", "string")](value)
+    except (KeyError, ValueError):
+        return value  # left as text; the schema then reports the type error
+
+
 def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
     class JsonBodyValidator(AbstractRequestBodyValidator):
         async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
-            _parsed_body.set(None)
             raw = b"".join([chunk async for chunk in stream])
             if not raw.strip():
                 return _ABSENT
             try:
-                return orjson.loads(raw)
+                body = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 raise MalformedRequest(f"JSON parse error - {exc}") from None
+            parsed_request(scope)["body"] = body
+            return body
 
         def _validate(self, body: t.Any) -> None:
             if body is _ABSENT:
@@ -57,31 +77,93 @@ def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
                     raise MalformedRequest("A JSON request body is required.")
                 return
             cache(self._schema).validate(body)
-            # Handlers read this instead of letting Connexion parse the body a second time
-            # (with a JSON parser whose integers can exceed what the response encoder takes).
-            _parsed_body.set(body)
 
-    class FieldParameterValidator(ParameterValidator):
-        def validate_request(self, request: ConnexionRequest) -> None:
+    class FieldParameterValidator:
+        """Query and path parameters against their schemas; every error keyed by parameter name."""
+
+        def __init__(self, parameters: list[dict], *, strict_validation: bool = False, **_: t.Any) -> None:
+            self.query = {p["name"]: p for p in parameters if p["in"] == "query"}
+            self.path = {p["name"]: p for p in parameters if p["in"] == "path"}
+            self.strict = strict_validation
+
+        def validate(self, scope: Scope) -> None:
             errors: dict[str, list[str]] = {}
-            if self.strict_validation:
-                for name in sorted(self.validate_query_parameter_list(request, self.security_query_params)):
+            params: dict[str, t.Any] = {name: p["schema"]["default"] for name, p in self.query.items()
+                                        if "default" in p["schema"]}
+            for name, text in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+                if name in self.query:
+                    params[name] = _coerce(text, self.query[name]["schema"])
+                elif self.strict:
                     errors[name] = ["Unknown query parameter."]
-            sources = {"query": request.query_params, "path": request.path_params}
-            for location, values in sources.items():
-                for param in self.parameters.get(location, []):
-                    name = param["name"]
-                    value = values.get(name)
-                    if value is None:
-                        if param.get("required"):
-                            errors[name] = ["This field is required."]
-                        continue
-                    errors.update(cache(param["schema"]).errors(value, prefix=(name,)))
+            params.update(scope.get("path_params", {}))
+            for name, param in (*self.query.items(), *self.path.items()):
+                if name in params:
+                    errors.update(cache(param["schema"]).errors(params[name], prefix=(name,)))
+                elif param.get("required"):
+                    errors[name] = ["This field is required."]
             if errors:
                 raise FieldErrors(errors)
+            parsed_request(scope)["params"] = params
 
     return {
         "parameter": FieldParameterValidator,
         "body": MediaTypeDict({"*/*json": JsonBodyValidator}),
         "response": CONNEXION_VALIDATORS["response"],
     }
+
+
+class _PrebuiltValidationOperation(RequestValidationOperation):
+    """Connexion's request validation with its validators built once per operation, not per request.
+
+    Connexion builds a URI parser, a parameter validator and a body validator (and resolves the
+    body schema several times) on every request; none of them depends on the request beyond its
+    media type, so they are kept after their first use.
+    """
+
+    _parameter_validator: t.Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._parameter_validator is None:
+            self._body_validators: dict[tuple[str, str], t.Any] = {}
+            self._parameter_validator = self._validator_map["parameter"](
+                self._operation.parameters, strict_validation=self.strict_validation)
+        self._parameter_validator.validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        key = (mime_type, encoding)
+        if key not in self._body_validators:
+            self._body_validators[key] = self._body_validator(mime_type, encoding)
+        validator = self._body_validators[key]
+        if validator is not None:
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+    def _body_validator(self, mime_type: str, encoding: str) -> t.Any:
+        operation = self._operation
+        schema = operation.body_schema(mime_type)
+        if not schema:
+            return None
+        try:
+            validator_class = self._validator_map["body"][mime_type]
+        except KeyError:
+            return None
+        return validator_class(
+            schema=schema,
+            required=operation.request_body.get("required", False),
+            nullable=is_nullable(operation.body_definition(mime_type)),
+            encoding=encoding,
+            strict_validation=self.strict_validation,
+        )
+
+
+class _PrebuiltValidationAPI(RequestValidationAPI):
+    def make_operation(self, operation: t.Any) -> RequestValidationOperation:
+        return _PrebuiltValidationOperation(self.next_app, operation=operation,
+                                            strict_validation=self.strict_validation,
+                                            validator_map=self.validator_map)
+
+
+class PrebuiltRequestValidationMiddleware(RequestValidationMiddleware):
+    """Drop-in for Connexion's RequestValidationMiddleware (same checks, validators reused)."""
+
+    api_cls = _PrebuiltValidationAPI

@@ -22,11 +22,16 @@ def load_document(path: Path = SPEC_PATH) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Route:
-    """One path of the spec: its template, a matcher that takes it with or without the slash, its methods."""
+    """One path of the spec: its template, a matcher that takes it with or without the slash (path
+    parameters as named groups), and the operationId of each of its methods."""
 
     template: str
     pattern: re.Pattern[str]
-    methods: tuple[str, ...]
+    operations: dict[str, str]
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.operations)
 
 
 class Contract:
@@ -57,16 +62,18 @@ class Contract:
     def routes(self) -> tuple[Route, ...]:
         routes = []
         for template, item in self.document["paths"].items():
-            methods = tuple(m.upper() for m in HTTP_METHODS if m in item)
-            stem = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", template.rstrip("/")))
+            operations = {m.upper(): item[m]["operationId"] for m in HTTP_METHODS if m in item}
+            stem = re.sub(r"\\\{([^/}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template.rstrip("/")))
             pattern = re.compile("^" + re.escape(self.base_path) + stem + "/?$")
-            routes.append(Route(template, pattern, methods))
+            routes.append(Route(template, pattern, operations))
         return tuple(routes)
 
-    def route_for(self, path: str) -> Route | None:
+    def route_for(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route of `path` and its path parameters, or None."""
         for route in self.routes:
-            if route.pattern.match(path):
-                return route
+            match = route.pattern.match(path)
+            if match:
+                return route, match.groupdict()
         return None
 
     def property_defaults(self, schema_name: str) -> dict[str, Any]:
@@ -99,3 +106,14 @@ class Contract:
         if isinstance(node, list):
             return [self.dereferenced(item) for item in node]
         return node
+
+    def operations(self) -> dict[str, dict[str, Any]]:
+        """Every operation by operationId, with the path-level parameters merged in."""
+        found = {}
+        for item in self.document["paths"].values():
+            for method in HTTP_METHODS:
+                if method in item:
+                    operation = dict(item[method])
+                    operation["parameters"] = [*item.get("parameters", []), *operation.get("parameters", [])]
+                    found[operation["operationId"]] = operation
+        return found

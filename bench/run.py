@@ -1,0 +1,128 @@
+"""Benchmark the mock against a bare ASGI app on the same server (uvicorn), on loopback.
+
+Prints requests/s, p50 and p99 latency of GET and PATCH at 16 connections for both, the ratio
+mock/bare, the mock's start-up time to its first answer, and its memory before and after a long run.
+Bounded: every phase stops after --seconds or its request budget, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import Result, build_request, run_load  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "sk_live_acme_dev_4f7d2c9a1b8e"
+EXPERIMENT = "exp_9f8b7c6d"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(command: list[str], port: int) -> tuple[subprocess.Popen, float]:
+    """Start a server process; return it and the seconds until it answered its first request."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/experiments/{EXPERIMENT}/",
+                                     headers={"Authorization": f"Bearer {KEY}"})
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=1):
+                return proc, time.perf_counter() - started
+        except OSError:
+            if proc.poll() is not None or time.perf_counter() - started > 30:
+                proc.kill()
+                raise SystemExit(f"server did not start: {command}") from None
+            time.sleep(0.01)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def requests_for(port: int) -> dict[str, list[bytes]]:
+    host = f"127.0.0.1:{port}"
+    path = f"/api/v2/experiments/{EXPERIMENT}/"
+    auth = {"Authorization": f"Bearer {KEY}"}
+    patches = [build_request("PATCH", host, path, auth, json.dumps(
+        {"name": f"Bench run {i}", "batch_size": 1 + i % 500, "description": "x" * (i % 40)}).encode())
+        for i in range(64)]
+    return {"GET": [build_request("GET", host, path, auth)], "PATCH": patches}
+
+
+def measure(port: int, method: str, requests: list[bytes], args: argparse.Namespace) -> Result:
+    asyncio.run(run_load("127.0.0.1", port, requests, connections=args.connections, seconds=1.0,
+                         max_requests=2000))  # warm-up
+    result = asyncio.run(run_load("127.0.0.1", port, requests, connections=args.connections,
+                                  seconds=args.seconds, max_requests=args.max_requests))
+    bad = {s: n for s, n in result.statuses.items() if s != 200}
+    if bad:
+        raise SystemExit(f"{method} answered non-200 statuses: {bad}")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured phase")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--max-requests", type=int, default=200_000, help="request budget of each phase")
+    parser.add_argument("--soak-requests", type=int, default=100_000,
+                        help="requests of the memory run (0 to skip)")
+    args = parser.parse_args()
+    python = sys.executable
+    uvicorn_flags = ["--log-level", "warning", "--no-access-log"]
+
+    mock_port, bare_port = free_port(), free_port()
+    mock, startup = start([python, "-m", "mock_server", "--port", str(mock_port), "--log-level", "warning"], mock_port)
+    bare, _ = start([python, "-m", "uvicorn", "--app-dir", "bench", "bare_app:app", "--port", str(bare_port),
+                     *uvicorn_flags], bare_port)
+    rows = []
+    try:
+        for method in ("GET", "PATCH"):
+            mock_result = measure(mock_port, method, requests_for(mock_port)[method], args)
+            bare_result = measure(bare_port, method, requests_for(bare_port)[method], args)
+            rows.append((method, mock_result, bare_result))
+        memory_before = rss_mib(mock.pid)
+        soak = None
+        if args.soak_requests:
+            mixed = requests_for(mock_port)["PATCH"] + requests_for(mock_port)["GET"] * 64
+            soak = asyncio.run(run_load("127.0.0.1", mock_port, mixed, connections=args.connections,
+                                        seconds=600, max_requests=args.soak_requests))
+        memory_after = rss_mib(mock.pid)
+    finally:
+        for proc in (mock, bare):
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, {args.connections} connections, "
+          f"{args.seconds:g} s per phase")
+    print(f"{'':6} {'server':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    for method, mock_result, bare_result in rows:
+        for name, r in (("mock", mock_result), ("bare", bare_result)):
+            print(f"{method:6} {name:6} {r.rate():9.0f} {r.percentile(50):8.2f} {r.percentile(99):8.2f} {r.count:9d}")
+        print(f"{method:6} ratio mock/bare throughput: {mock_result.rate() / bare_result.rate():.1%}")
+    print(f"mock start-up to first answer: {startup:.2f} s")
+    if soak is not None:
+        print(f"mock memory: {memory_before:.1f} MiB before, {memory_after:.1f} MiB after {soak.count} more "
+              f"mixed requests ({soak.rate():.0f} req/s, statuses {soak.statuses})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
