@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import connexion
-import orjson
 from connexion.exceptions import OAuthProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -24,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
+from . import jsonio
 from .auth import DEFAULT_JWT_SECRET, Authenticator
 from .dispatch import Dispatcher
 from .edge import ContractEdge
@@ -51,7 +51,7 @@ class MockApp:
 
 def _error_response(error: ApiError) -> ConnexionResponse:
     return ConnexionResponse(status_code=error.status_code, mimetype="application/json",
-                             body=orjson.dumps(error.body()), headers=error.headers)
+                             body=jsonio.dumps(error.body()), headers=error.headers)
 
 
 def _as_api_error(exc: Exception) -> ApiError:

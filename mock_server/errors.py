@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import orjson
 from starlette.responses import Response
+
+from . import jsonio
 
 NON_FIELD_ERRORS = "non_field_errors"
 
@@ -81,5 +82,5 @@ class UnsupportedMediaType(ApiError):
 
 
 def json_error_response(status: int, body: object, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status, headers=dict(headers or {}),
+    return Response(jsonio.dumps(body), status_code=status, headers=dict(headers or {}),
                     media_type="application/json")

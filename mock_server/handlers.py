@@ -6,18 +6,17 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from starlette.datastructures import URL
 from starlette.responses import Response
 
-from . import rules
+from . import jsonio, rules
 from .errors import FieldErrors
 from .spec import Contract
 from .store import Store
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    return Response(jsonio.dumps(body), status_code=status, media_type="application/json")
 
 
 def _now() -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import parse_qsl
 
-import orjson
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -22,6 +21,7 @@ from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import AbstractRequestBodyValidator
 from starlette.types import Receive, Scope, Send
 
+from . import jsonio
 from .errors import FieldErrors, MalformedRequest
 from .validation import SchemaValidator
 
@@ -65,8 +65,8 @@ def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
             if not raw.strip():
                 return _ABSENT
             try:
-                body = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
+                body = jsonio.loads(raw)
+            except jsonio.JsonBodyError as exc:
                 raise MalformedRequest(f"JSON parse error - {exc}") from None
             parsed_request(scope)["body"] = body
             return body

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from contract_tests.hooks import KNOWN_IDS, RUN_PREFIX, prepare_body
+import pytest
+
+from contract_tests.hooks import KNOWN_IDS, RUN_PREFIX, STATE, confine_target, prepare_body
 
 
-def test_create_gets_a_fresh_run_prefixed_id():
-    first, second = {"experiment_id": "0"}, {"experiment_id": "0"}
-    prepare_body("createExperiment", first, None)
-    prepare_body("createExperiment", second, None)
-    assert first["experiment_id"].startswith(RUN_PREFIX) and first != second
+def test_create_gets_a_fresh_id_that_later_requests_resolve_to():
+    body = {"experiment_id": "0", "name": "n"}
+    prepare_body("createExperiment", body, None)
+    first = body["experiment_id"]
+    assert first.startswith(RUN_PREFIX) and body["name"] == f"{RUN_PREFIX} n"
+    prepare_body("createExperiment", body, None)  # the same case sent again must not collide
+    second = body["experiment_id"]
+    assert second != first and body["name"] == f"{RUN_PREFIX} n"
+    STATE.add(second)
+    path = {"experiment_id": "0"}
+    confine_target("deleteExperiment", path, make_throwaway=_no_throwaway)
+    assert path == {"experiment_id": second}
+
+
+def _no_throwaway() -> str:
+    raise AssertionError("an owned experiment needs no throwaway")
+
+
+@pytest.mark.parametrize("operation_id", ["deleteExperiment", "updateExperiment", "replaceExperiment"])
+def test_mutations_aimed_elsewhere_go_to_a_throwaway(operation_id):
+    path = {"experiment_id": "exp_9f8b7c6d"}
+    confine_target(operation_id, path, make_throwaway=lambda: "throwaway-1")
+    assert path == {"experiment_id": "throwaway-1"}
+
+
+def test_reads_and_invalid_ids_are_not_confined():
+    for operation_id, value in (("getExperiment", "exp_9f8b7c6d"), ("deleteExperiment", "not valid!")):
+        path = {"experiment_id": value}
+        confine_target(operation_id, path, make_throwaway=_no_throwaway)
+        assert path == {"experiment_id": value}
 
 
 def test_update_repeats_the_path_id():
@@ -19,9 +46,9 @@ def test_update_repeats_the_path_id():
 
 
 def test_invalid_ids_stay_invalid():
-    body = {"experiment_id": "not valid!", "dataset_id": 5, "evaluator_ids": [1]}
+    body = {"experiment_id": "not valid!", "dataset_id": 5, "evaluator_ids": [1], "name": "x" * 256}
     prepare_body("createExperiment", body, None)
-    assert body == {"experiment_id": "not valid!", "dataset_id": 5, "evaluator_ids": [1]}
+    assert body == {"experiment_id": "not valid!", "dataset_id": 5, "evaluator_ids": [1], "name": "x" * 256}
 
 
 def test_references_point_at_known_resources_and_keep_emptiness():

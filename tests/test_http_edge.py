@@ -151,9 +151,16 @@ def test_json_null_body_is_not_taken_for_an_absent_one(client, path):
     assert response.status_code == 400 and "non_field_errors" in response.json()
 
 
-def test_integers_beyond_64_bits_in_free_config_are_stored_not_500(client):
+def test_free_config_is_passed_through_exactly(client):
+    """Integers beyond 64 bits and lone surrogates are valid JSON: stored and echoed as sent, no 500."""
     body = (b'{"dataset_id": "ds_7a6b5c4d", "evaluator_ids": ["tone"], "workflow": '
-            b'[{"type": "wait", "config": {"seconds": 609559449694768332800}}]}')
+            b'[{"type": "wait", "config": {"seconds": 609559449694768332800, "note": "\\ud800"}}]}')
     response = client.post(f"{BASE}/", content=body, headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 201
-    assert response.json()["workflow"][0]["config"]["seconds"] == pytest.approx(6.095594496947683e20)
+    assert response.json()["workflow"][0]["config"] == {"seconds": 609559449694768332800, "note": "\ud800"}
+
+
+def test_nan_is_not_json(client):
+    response = client.patch(f"{BASE}/{COMPLETED_ID}/", content=b'{"batch_size": NaN}',
+                            headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["detail"].startswith("JSON parse error")

@@ -1,0 +1,58 @@
+"""`python -m contract_tests`: hold a deployment (or, with no target, the embedded mock) to openapi.yaml.
+
+Exit status: 0 the deployment honours the contract, 1 it broke it, 2 usage or connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+
+from .config import OPTIONS, UsageError, resolve
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m contract_tests",
+        description="Test a deployment of the Experiments API against openapi.yaml: Schemathesis phases with "
+                    "all checks, plus the business rules a schema cannot say. Without --base-url it starts "
+                    "the embedded mock and tests that. Every option also reads the environment variable shown.")
+    for name, (env, text) in OPTIONS.items():
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(), help=f"{text} [{env}]")
+    p.add_argument("--read-only", action="store_true", help="run only what changes nothing on the deployment")
+    p.add_argument("-k", dest="keyword", metavar="EXPR", help="only tests matching this pytest expression")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    values = {name: getattr(args, name) for name in OPTIONS}
+    try:
+        resolve(values, read_only=args.read_only)  # a usage error is one line, before pytest starts
+    except UsageError as exc:
+        print(f"usage error: {exc}", file=sys.stderr)
+        return 2
+    pytest_args = [str(PACKAGE), "-p", "no:cacheprovider", "--tb=no", "-q", "--no-header",
+                   "-o", "addopts=", "-W", "ignore::DeprecationWarning"]
+    for name, value in values.items():
+        if value not in (None, ""):
+            pytest_args.append(f"--{name.replace('_', '-')}={value}")
+    if args.read_only:
+        pytest_args.append("--read-only")
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
+    code = pytest.main(pytest_args)
+    if code == pytest.ExitCode.OK:
+        return 0
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Where the suite points and with what: options from the command line, pytest or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+# option name -> (environment variable, help)
+OPTIONS: dict[str, tuple[str, str]] = {
+    "base_url": ("CONTRACT_BASE_URL", "API root the spec's paths hang from (default: start the embedded mock)"),
+    "token": ("CONTRACT_TOKEN", "bearer token of the organization under test"),
+    "other_token": ("CONTRACT_OTHER_TOKEN", "token of a second organization (enables tenant-isolation tests)"),
+    "dataset_id": ("CONTRACT_DATASET_ID", "a dataset of TOKEN's organization"),
+    "evaluator_id": ("CONTRACT_EVALUATOR_ID", "an evaluator of TOKEN's organization"),
+    "evaluator_workflow_id": ("CONTRACT_EVALUATOR_WORKFLOW_ID",
+                              "an evaluator workflow version of TOKEN's organization"),
+    "max_examples": ("CONTRACT_MAX_EXAMPLES", "generated cases per operation and phase (default 25)"),
+    "seed": ("CONTRACT_SEED", "random seed, for a reproducible run"),
+    "junit": ("CONTRACT_JUNIT", "write a JUnit XML report to this path"),
+    "rate_limit": ("CONTRACT_RATE_LIMIT", "requests per second at most (default: no limit)"),
+    "timeout": ("CONTRACT_TIMEOUT", "seconds before a request times out (default 10)"),
+    "max_requests": ("CONTRACT_MAX_REQUESTS", "hard cap on requests for the whole run (default 20000)"),
+}
+
+# The default world of the embedded mock.
+EMBEDDED = {
+    "token": "sk_live_acme_dev_4f7d2c9a1b8e",
+    "other_token": "sk_live_globex_dev_93e1a6b0c5d2",
+    "dataset_id": "ds_7a6b5c4d",
+    "evaluator_id": "helpfulness",
+    "evaluator_workflow_id": "ewv_3c2b1a09",
+}
+
+
+class UsageError(Exception):
+    """Options that cannot describe a run; reported in one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    token: str
+    dataset_id: str
+    evaluator_id: str
+    evaluator_workflow_id: str
+    other_token: str | None = None
+    max_examples: int = 25
+    seed: int | None = None
+    read_only: bool = False
+    rate_limit: float | None = None
+    timeout: float = 10.0
+    max_requests: int = 20_000
+    junit: str | None = None
+    embedded: bool = False
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def with_base_url(self, base_url: str) -> Target:
+        return replace(self, base_url=base_url.rstrip("/"))
+
+    def mask(self, text: str) -> str:
+        """`text` with every token replaced by `***`."""
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def resolve(values: dict[str, object | None], *, read_only: bool = False,
+            environ: dict[str, str] | None = None) -> Target:
+    """A Target from explicit values (None = not given), falling back to the environment."""
+    env = os.environ if environ is None else environ
+    given = {name: values.get(name) if values.get(name) not in (None, "") else env.get(var) or None
+             for name, (var, _) in OPTIONS.items()}
+    embedded = not given["base_url"]
+    if embedded:
+        for name, value in EMBEDDED.items():
+            given[name] = given[name] or value
+    missing = [f"--{n.replace('_', '-')} ({OPTIONS[n][0]})" for n in
+               ("token", "dataset_id", "evaluator_id", "evaluator_workflow_id") if not given[n]]
+    if missing:
+        raise UsageError("testing a deployment needs " + ", ".join(missing))
+    try:
+        numbers = {
+            "max_examples": int(given["max_examples"] or 25),
+            "seed": int(given["seed"]) if given["seed"] is not None else None,
+            "rate_limit": float(given["rate_limit"]) if given["rate_limit"] else None,
+            "timeout": float(given["timeout"] or 10),
+            "max_requests": int(given["max_requests"] or 20_000),
+        }
+    except ValueError as exc:
+        raise UsageError(f"a numeric option is not a number: {exc}") from None
+    if numbers["max_examples"] < 1 or numbers["max_requests"] < 100:
+        raise UsageError("--max-examples must be at least 1 and --max-requests at least 100")
+    return Target(
+        base_url=str(given["base_url"] or "").rstrip("/"),
+        token=str(given["token"]),
+        other_token=str(given["other_token"]) if given["other_token"] else None,
+        dataset_id=str(given["dataset_id"]),
+        evaluator_id=str(given["evaluator_id"]),
+        evaluator_workflow_id=str(given["evaluator_workflow_id"]),
+        read_only=read_only,
+        junit=str(given["junit"]) if given["junit"] else None,
+        embedded=embedded,
+        secrets=tuple(t for t in (given["token"], given["other_token"]) if t),
+        **numbers,
+    )
