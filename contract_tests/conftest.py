@@ -3,6 +3,7 @@ clean-up of what the run created, and the closing summary."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -41,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mutating: creates, changes or deletes experiments (not run with --read-only)")
     config.addinivalue_line("markers", "needs_other_org: needs --other-token")
-    junit = config.getoption("contract_junit", None)
+    junit = config.getoption("contract_junit", None) or os.environ.get(OPTIONS["junit"][0])
     if junit and not config.option.xmlpath:
         config.option.xmlpath = junit
 
