@@ -19,6 +19,9 @@ mock: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+lint: $(STAMP)
+	$(BIN)/python -m contract_tests.lint $(ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 

@@ -103,6 +103,10 @@ class Handlers:
 
     def by_operation_id(self, operation_ids: list[str]) -> dict[str, Any]:
         """The handler of every operationId; a missing one fails at start-up, not on first call."""
+        missing = [op for op in operation_ids if not hasattr(self, _snake(op))]
+        if missing:
+            raise LookupError("no handler for operationId " + ", ".join(
+                f"{op!r} (Handlers.{_snake(op)})" for op in missing))
         return {op: getattr(self, _snake(op)) for op in operation_ids}
 
 
