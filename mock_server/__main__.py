@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 from .auth import DEFAULT_JWT_SECRET, mint_jwt
-from .fixtures import FixtureError
+from .fixtures import DEFAULT_FIXTURES, FixtureError
+from .lifecycle import AutoClock
+from .overrides import Latency
+from .reload import Reloading
 
 JWT_SECRET_ENV = "MOCK_JWT_SECRET"
 
@@ -29,8 +32,28 @@ def _serve_parser() -> argparse.ArgumentParser:
                              "and http://127.0.0.1:<port>)")
     parser.add_argument("--validate-responses", action="store_true",
                         help="check every response against the spec too (slower; on in the tests)")
+    parser.add_argument("--lifecycle", choices=["manual", "auto"], default="manual",
+                        help="auto: new experiments run on a clock (pending, running with progress, completed)")
+    parser.add_argument("--run-seconds", type=float, default=20.0,
+                        help="with --lifecycle auto: how long an experiment runs (default: %(default)s)")
+    parser.add_argument("--latency", metavar="MS|MIN-MAX", type=_latency,
+                        help="add this delay (or a random one in the range) to every answer")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="how each rejected request is logged on the terminal")
+    parser.add_argument("--no-admin", action="store_true", help="switch off the /__mock__/ endpoints")
+    parser.add_argument("--max-sessions", type=int, default=32,
+                        help="X-Mock-Session worlds kept at once, oldest evicted (default: %(default)s)")
+    parser.add_argument("--watch", action="store_true",
+                        help="reload the spec and the fixtures when they change on disk")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
+
+
+def _latency(text: str) -> Latency:
+    try:
+        return Latency.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _mint_parser() -> argparse.ArgumentParser:
@@ -55,13 +78,26 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import build_app
+    from .spec import SPEC_PATH
+
+    def build():
+        return build_app(fixtures=args.fixtures, jwt_secret=args.jwt_secret,
+                         validate_responses=args.validate_responses, cors_origins=args.cors_origin,
+                         clock=AutoClock(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
+                         latency=args.latency, admin=not args.no_admin, log_json=args.log_format == "json",
+                         max_sessions=args.max_sessions)
 
     try:
-        mock = build_app(fixtures=args.fixtures, jwt_secret=args.jwt_secret,
-                         validate_responses=args.validate_responses, cors_origins=args.cors_origin)
+        mock = build()
     except FixtureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    served = mock.asgi
+    if args.watch:
+        reloading = Reloading(lambda: build().asgi, [SPEC_PATH, args.fixtures or DEFAULT_FIXTURES],
+                              initial=mock.asgi)
+        reloading.watch()
+        served = reloading
     url = f"http://{args.host}:{args.port}/api/v2"
     print(f"Experiments API mock on {url}/experiments/")
     print(f"  docs (Swagger UI): {url}/ui/")
@@ -69,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in org.api_keys:
             print(f"  API key of {org.id}: {key}")
     print("  dashboard JWT: python -m mock_server mint-jwt --org ORG", flush=True)
-    uvicorn.run(mock.asgi, host=args.host, port=args.port, log_level=args.log_level,
+    if not args.no_admin:
+        print(f"  mock controls: http://{args.host}:{args.port}/__mock__/ (reset, lifecycle, faults, requests, state)")
+    uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level,
                 access_log=args.log_level == "debug")
     return 0
 

@@ -24,15 +24,19 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from . import jsonio
+from .admin import Admin, AdminPrefix
 from .auth import DEFAULT_JWT_SECRET, Authenticator
 from .dispatch import Dispatcher
 from .edge import ContractEdge
 from .errors import ApiError, MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType
 from .fixtures import DEFAULT_FIXTURES, load_world
 from .handlers import Handlers
+from .lifecycle import AutoClock
+from .overrides import Latency, ResponseOverrides
+from .request_log import RequestLog, note_error
 from .request_validation import PrebuiltRequestValidationMiddleware, ValidatorCache, build_validator_map
 from .spec import SPEC_PATH, Contract, load_document
-from .store import Store, World
+from .store import Sessions, Store, World
 
 BASE_PATH = "/api/v2"
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -44,9 +48,14 @@ class MockApp:
     """The running mock: the ASGI app to serve plus the parts tests and tools reach into."""
 
     asgi: ASGIApp
-    store: Store
+    sessions: Sessions
     contract: Contract
     authenticator: Authenticator
+
+    @property
+    def store(self) -> Store:
+        """The default session's world (requests without `X-Mock-Session`)."""
+        return self.sessions.default
 
 
 def _error_response(error: ApiError) -> ConnexionResponse:
@@ -73,9 +82,9 @@ def _as_api_error(exc: Exception) -> ApiError:
     return error
 
 
-async def _handle_known(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+async def _handle_known(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     error = _as_api_error(exc)
-    logger.info("rejected %s: %s", error.status_code, error.detail)
+    note_error(request.scope, error)
     return _error_response(error)
 
 
@@ -111,13 +120,15 @@ def _middlewares(validate_responses: bool) -> list[type]:
 
 def build_app(*, fixtures: Path | None = None, world: World | None = None,
               jwt_secret: str = DEFAULT_JWT_SECRET, validate_responses: bool = False,
-              cors_origins: Sequence[str] = (), spec_path: Path = SPEC_PATH) -> MockApp:
+              cors_origins: Sequence[str] = (), spec_path: Path = SPEC_PATH, clock: AutoClock | None = None,
+              latency: Latency | None = None, admin: bool = True, log_json: bool = False,
+              max_sessions: int = 32) -> MockApp:
     contract = Contract(load_document(spec_path), base_path=BASE_PATH)
     if world is None:
         world = load_world(contract, fixtures or DEFAULT_FIXTURES)
-    store = Store(world)
-    authenticator = Authenticator(store, jwt_secret)
-    handlers = Handlers(store, contract)
+    sessions = Sessions(world, clock=clock, limit=max_sessions)
+    authenticator = Authenticator(sessions.default, jwt_secret)  # keys and organizations: the same in every session
+    handlers = Handlers(contract)
 
     operations = handlers.by_operation_id(list(contract.operations()))
 
@@ -141,7 +152,7 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
     # from the spec; the dispatcher calls the handler. (Connexion's own app layer added parameter
     # injection by signature inspection on every request, for a third of the time of a request.)
     app = connexion.ConnexionMiddleware(
-        Dispatcher(operations),
+        Dispatcher(operations, sessions),
         middlewares=_middlewares(validate_responses),
         security_map={"bearer": SchemeBearer},
         validator_map=build_validator_map(ValidatorCache(contract.response_only_fields)),
@@ -158,7 +169,9 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
         app.add_error_handler(exc_class, _handle_known)
     app.add_error_handler(Exception, _handle_unexpected)
 
-    asgi: ASGIApp = ContractEdge(app, contract)
+    asgi: ASGIApp = ContractEdge(ResponseOverrides(app, contract, sessions, latency), contract)
+    asgi = AdminPrefix(asgi, Admin(contract, sessions) if admin else None)
+    asgi = RequestLog(asgi, contract, sessions, json_lines=log_json)
     asgi = CORSMiddleware(
         asgi,
         allow_origins=list(cors_origins),
@@ -168,4 +181,4 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
         expose_headers=["WWW-Authenticate", "Allow", "Retry-After"],
         max_age=600,
     )
-    return MockApp(asgi=asgi, store=store, contract=contract, authenticator=authenticator)
+    return MockApp(asgi=asgi, sessions=sessions, contract=contract, authenticator=authenticator)

@@ -10,20 +10,36 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .request_validation import parsed_request
+from .store import Sessions
 
 Handler = Callable[..., Awaitable[Response]]
 
 
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """A request header (`name` in lower case), or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def session_name(scope: Scope) -> str | None:
+    """The `X-Mock-Session` header of a request (None without it: the default session)."""
+    return (header_value(scope, b"x-mock-session") or "").strip() or None
+
+
 class Dispatcher:
-    """Hands each handler the caller's organization and what validation parsed: its parameters
-    (typed, with the spec's defaults), and, to the handlers that ask by name, `body` and `url`.
+    """Hands each handler the world of the caller's session (`X-Mock-Session`), the caller's
+    organization and what validation parsed: its parameters (typed, with the spec's defaults),
+    and, to the handlers that ask by name, `body` and `url`.
 
     It stands where Connexion's own app would: by then the request has been routed, the
     credentials checked and parameters and body validated against the spec, so it only unpacks.
     """
 
-    def __init__(self, handlers: dict[str, Handler]) -> None:
+    def __init__(self, handlers: dict[str, Handler], sessions: Sessions) -> None:
         self.handlers = handlers
+        self.sessions = sessions
         self.wants = {op: set(inspect.signature(h).parameters) & {"body", "url"} for op, h in handlers.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -39,7 +55,8 @@ class Dispatcher:
             kwargs["body"] = parsed.get("body")
         if "url" in wants:
             kwargs["url"] = URL(scope=scope)
-        response = await self.handlers[operation_id](extensions["connexion_context"]["user"], **kwargs)
+        store = self.sessions.get(session_name(scope))
+        response = await self.handlers[operation_id](store, extensions["connexion_context"]["user"], **kwargs)
         await response(scope, receive, send)
 
 

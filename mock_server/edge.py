@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import MethodNotAllowed, NotFound, PayloadTooLarge
+from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from .request_log import note_error
 from .spec import Contract
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -38,13 +39,17 @@ class ContractEdge:
             return
         found = self.contract.route_for(scope["path"])
         if found is None:
-            await NotFound("Not found.").to_response()(scope, receive, send)
+            await _refuse(NotFound("Not found."), scope, receive, send)
             return
         route, path_params = found
         method = scope["method"]
-        early = self._early_response(method, route.methods, scope)
-        if early is not None:
-            await early(scope, receive, send)
+        if method == "OPTIONS":
+            await Response(status_code=204, headers={"Allow": ", ".join((*route.methods, "OPTIONS"))})(
+                scope, receive, send)
+            return
+        refusal = self._refusal(method, route.methods, scope)
+        if refusal is not None:
+            await _refuse(refusal, scope, receive, send)
             return
         path = scope["path"] if scope["path"].endswith("/") else scope["path"] + "/"
         extensions = {**scope.get("extensions", {}),
@@ -54,18 +59,16 @@ class ContractEdge:
             try:
                 scope, receive = await self._buffer_unsized_body(scope, receive)
             except PayloadTooLarge as error:
-                await error.to_response()(scope, receive, send)
+                await _refuse(error, scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _early_response(self, method: str, methods: tuple[str, ...], scope: Scope) -> Response | None:
-        if method == "OPTIONS":
-            return Response(status_code=204, headers={"Allow": ", ".join((*methods, "OPTIONS"))})
+    def _refusal(self, method: str, methods: tuple[str, ...], scope: Scope) -> ApiError | None:
         if method not in methods:
-            return MethodNotAllowed(method, methods).to_response()
+            return MethodNotAllowed(method, methods)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                return self._too_large().to_response()
+                return self._too_large()
         return None
 
     def _too_large(self) -> PayloadTooLarge:
@@ -96,6 +99,11 @@ class ContractEdge:
             return await receive()
 
         return dict(scope, headers=headers), replay
+
+
+async def _refuse(error: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
+    note_error(scope, error)
+    await error.to_response()(scope, receive, send)
 
 
 def _has_header(scope: Scope, name: bytes) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from starlette.responses import Response
 
@@ -33,8 +34,11 @@ class FieldErrors(ApiError):
 
     status_code = 400
 
-    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, errors: Mapping[str, Sequence[str]], *, details: Sequence[Any] = (),
+                 location: str = "body") -> None:
         self.errors = {field: list(messages) for field, messages in errors.items()}
+        self.details = list(details)  # validation.ErrorDetail of each, when a schema found them
+        self.location = location  # "body" or "parameters"
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
 
     @classmethod

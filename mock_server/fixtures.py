@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -140,3 +141,17 @@ def experiment_record(entry: dict[str, Any], contract: Contract, now: str) -> di
     record["workflow"] = [normalize_step(step) for step in record["workflow"]]
     return record
 
+
+
+def export_world(organizations: Mapping[str, Organization]) -> dict[str, Any]:
+    """A world in the fixture format, which `--fixtures` loads back."""
+    doc: dict[str, Any] = {"organizations": [], "datasets": [], "evaluators": [],
+                           "evaluator_workflow_versions": [], "experiments": []}
+    for org in organizations.values():
+        doc["organizations"].append({"id": org.id, "name": org.name, "api_keys": list(org.api_keys)})
+        for section in ("datasets", "evaluators", "evaluator_workflow_versions"):
+            doc[section] += [{"id": i, "organization_id": org.id, "name": n} for i, n in getattr(org, section).items()]
+        for record in org.experiments.values():
+            doc["experiments"].append({"organization_id": org.id,
+                                       **{k: v for k, v in record.items() if not k.startswith("_")}})
+    return doc

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import URL
 from starlette.responses import Response
 
-from . import jsonio, rules
+from . import jsonio, lifecycle, rules
 from .errors import FieldErrors
 from .spec import Contract
 from .store import Store
@@ -19,73 +18,70 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(jsonio.dumps(body), status_code=status, media_type="application/json")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Handlers:
     """The operations of the spec, as methods named after their operationId in snake case."""
 
-    def __init__(self, store: Store, contract: Contract) -> None:
-        self.store = store
+    def __init__(self, contract: Contract) -> None:
         self.defaults = contract.property_defaults("ExperimentCreate")
 
     # -- experiments ---------------------------------------------------------------------------
 
-    async def create_experiment(self, user: str, body: dict[str, Any]) -> Response:
-        catalog = self.store.catalog(user)
+    async def create_experiment(self, store: Store, user: str, body: dict[str, Any]) -> Response:
+        catalog = store.catalog(user)
         changes = rules.normalize_request(body)
         rules.check_references(changes, catalog)
         experiment_id = body.get("experiment_id") or rules.new_experiment_id()
-        record = self.store.insert(
+        record = store.insert(
             user, experiment_id,
-            build=lambda: rules.new_experiment(changes, experiment_id=experiment_id, now=_now(),
+            build=lambda: rules.new_experiment(changes, experiment_id=experiment_id, now=lifecycle.now_iso(),
                                                defaults=self.defaults),
             on_duplicate=lambda: FieldErrors.single(
                 "experiment_id", f"An experiment with id '{experiment_id}' already exists."))
         return _json(rules.present(record, catalog), 201)
 
-    async def get_experiment(self, user: str, experiment_id: str) -> Response:
-        return _json(rules.present(self.store.get(user, experiment_id), self.store.catalog(user)))
+    async def get_experiment(self, store: Store, user: str, experiment_id: str) -> Response:
+        return _json(rules.present(store.get(user, experiment_id), store.catalog(user)))
 
-    async def update_experiment(self, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
-        return self._update(user, experiment_id, body, replace=False)
+    async def update_experiment(self, store: Store, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
+        return self._update(store, user, experiment_id, body, replace=False)
 
-    async def replace_experiment(self, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
-        return self._update(user, experiment_id, body, replace=True)
+    async def replace_experiment(self, store: Store, user: str, experiment_id: str, body: dict[str, Any]) -> Response:
+        return self._update(store, user, experiment_id, body, replace=True)
 
-    def _update(self, user: str, experiment_id: str, body: dict[str, Any], *, replace: bool) -> Response:
-        self.store.get(user, experiment_id)  # 404 before any other complaint about the body
+    def _update(self, store: Store, user: str, experiment_id: str, body: dict[str, Any], *, replace: bool) -> Response:
+        store.get(user, experiment_id)  # 404 before any other complaint about the body
         rules.check_body_id(experiment_id, body)
-        catalog = self.store.catalog(user)
+        catalog = store.catalog(user)
         changes = rules.normalize_request(body)
         if replace:
             changes = rules.replacement_changes(changes, self.defaults)
         rules.check_references(changes, catalog)
-        record = self.store.update(user, experiment_id, lambda current: rules.plan_update(current, changes))
+        record = store.update(user, experiment_id, lambda current: rules.plan_update(current, changes))
         return _json(rules.present(record, catalog))
 
-    async def delete_experiment(self, user: str, experiment_id: str) -> Response:
-        self.store.delete(user, experiment_id)
+    async def delete_experiment(self, store: Store, user: str, experiment_id: str) -> Response:
+        store.delete(user, experiment_id)
         return Response(status_code=204)
 
     # -- search ----------------------------------------------------------------------------------
 
-    async def list_experiments(self, user: str, page: int, page_size: int) -> Response:
-        ordered = rules.sort_experiments(self.store.all(user), "-created_at")
+    async def list_experiments(self, store: Store, user: str, page: int, page_size: int) -> Response:
+        ordered = rules.sort_experiments(store.all(user), "-created_at")
         result = rules.paginate(ordered, page, page_size)
-        catalog = self.store.catalog(user)
+        catalog = store.catalog(user)
         return _json([rules.present(r, catalog, detail=False) for r in result.items])
 
-    async def filter_experiments(self, user: str, url: URL, page: int, page_size: int, sort_by: str,
+    async def filter_experiments(self, store: Store, user: str, url: URL, page: int, page_size: int, sort_by: str,
                                  body: dict[str, Any] | None = None) -> Response:
         body = body or {}
         filters = body.get("filters") or {}
-        matches = rules.sort_experiments(rules.filter_experiments(self.store.all(user), filters), sort_by)
+        matches = rules.sort_experiments(rules.filter_experiments(store.all(user), filters), sort_by)
         if body.get("is_exporting"):
             page, page_size = 1, max(len(matches), 1)
         result = rules.paginate(matches, page, page_size)
-        catalog = self.store.catalog(user)
+        catalog = store.catalog(user)
         return _json({
             "count": result.count,
             "results": [rules.present(r, catalog, detail=False) for r in result.items],
@@ -94,12 +90,13 @@ class Handlers:
             "current_filters": filters,
         })
 
-    async def get_experiment_summary(self, user: str) -> Response:
-        return _json({"total_count": len(self.store.all(user))})
+    async def get_experiment_summary(self, store: Store, user: str) -> Response:
+        return _json({"total_count": len(store.all(user))})
 
-    async def summarize_filtered_experiments(self, user: str, body: dict[str, Any] | None = None) -> Response:
+    async def summarize_filtered_experiments(self, store: Store, user: str,
+                                             body: dict[str, Any] | None = None) -> Response:
         filters = (body or {}).get("filters") or {}
-        return _json({"total_count": len(rules.filter_experiments(self.store.all(user), filters))})
+        return _json({"total_count": len(rules.filter_experiments(store.all(user), filters))})
 
     def by_operation_id(self, operation_ids: list[str]) -> dict[str, Any]:
         """The handler of every operationId; a missing one fails at start-up, not on first call."""

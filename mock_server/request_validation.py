@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import jsonio
 from .errors import FieldErrors, MalformedRequest
-from .validation import SchemaValidator
+from .validation import SchemaValidator, group
 
 PARSED = "mock_request"
 _ABSENT = object()
@@ -88,6 +88,7 @@ def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
 
         def validate(self, scope: Scope) -> None:
             errors: dict[str, list[str]] = {}
+            details: list[t.Any] = []
             params: dict[str, t.Any] = {name: p["schema"]["default"] for name, p in self.query.items()
                                         if "default" in p["schema"]}
             for name, text in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
@@ -98,11 +99,13 @@ def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
             params.update(scope.get("path_params", {}))
             for name, param in (*self.query.items(), *self.path.items()):
                 if name in params:
-                    errors.update(cache(param["schema"]).errors(params[name], prefix=(name,)))
+                    found = cache(param["schema"]).details(params[name], prefix=(name,))
+                    details += found
+                    errors.update(group(found))
                 elif param.get("required"):
                     errors[name] = ["This field is required."]
             if errors:
-                raise FieldErrors(errors)
+                raise FieldErrors(errors, details=details, location="parameters")
             parsed_request(scope)["params"] = params
 
     return {

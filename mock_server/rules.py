@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from . import lifecycle
 from .errors import Conflict, FieldErrors, NotFound
 
 SCORING_FIELDS = ("evaluator_ids", "evaluator_workflow_ids")
@@ -156,7 +156,7 @@ def replacement_changes(changes: Mapping[str, Any], defaults: Mapping[str, Any])
 
 def locked_fields(current: Mapping[str, Any], changes: Mapping[str, Any]) -> list[str]:
     """Execution fields that `changes` would change while the experiment runs."""
-    if current["status"] != "running":
+    if not lifecycle.is_locked(current["status"]):
         return []
     return [name for name in EXECUTION_FIELDS
             if name in changes and changes[name] != current.get(name)]
@@ -189,8 +189,7 @@ def present(record: Mapping[str, Any], catalog: Catalog, *, detail: bool = True)
 
 # -- lists -----------------------------------------------------------------------------------------
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+_parse_time = lifecycle.parse_time
 
 
 def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> bool:

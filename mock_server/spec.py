@@ -117,3 +117,53 @@ class Contract:
                     operation["parameters"] = [*item.get("parameters", []), *operation.get("parameters", [])]
                     found[operation["operationId"]] = operation
         return found
+
+    def operation_pointer(self, operation_id: str) -> tuple[str, ...]:
+        for path, item in self.document["paths"].items():
+            for method in HTTP_METHODS:
+                if isinstance(item.get(method), dict) and item[method].get("operationId") == operation_id:
+                    return ("paths", path, method)
+        raise KeyError(operation_id)
+
+    def follow(self, pointer: tuple[str, ...], schema_path: tuple[Any, ...]) -> tuple[str, ...]:
+        """Where `schema_path` (a path inside the resolved schema at `pointer`) lands in the file."""
+        node: Any = self.pointer(_to_ref(pointer))
+        for part in schema_path:
+            while isinstance(node, dict) and "$ref" in node:
+                pointer = _from_ref(node["$ref"])
+                node = self.pointer(node["$ref"])
+            key = str(part)
+            if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            elif isinstance(node, dict) and key in node:
+                node = node[key]
+            else:
+                break
+            pointer = (*pointer, key)
+        return pointer
+
+    def responses(self, operation_id: str) -> dict[str, dict[str, Any]]:
+        """The documented responses of an operation, `$ref`s followed: `{status: response}`."""
+        operation = self.pointer(_to_ref(self.operation_pointer(operation_id)))
+        return {str(status): self.resolve(response) for status, response in operation["responses"].items()}
+
+    def response_examples(self, operation_id: str, status: str) -> dict[str, Any]:
+        """The named examples of a documented response (`{}` when it has no body)."""
+        response = self.responses(operation_id)[status]
+        media = (response.get("content") or {}).get("application/json") or {}
+        examples = {name: self.resolve(example)["value"] for name, example in (media.get("examples") or {}).items()}
+        if not examples and "example" in media:
+            examples["example"] = media["example"]
+        return examples
+
+
+def json_pointer(pointer: tuple[str, ...]) -> str:
+    return _to_ref(pointer)
+
+
+def _to_ref(pointer: tuple[str, ...]) -> str:
+    return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in pointer)
+
+
+def _from_ref(ref: str) -> tuple[str, ...]:
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
@@ -32,6 +33,23 @@ def to_json_schema(schema: Any) -> Any:
     return out
 
 
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One failed rule: the field (dotted path), the message, the keyword and where in the schema."""
+
+    field: str
+    message: str
+    rule: str
+    schema_path: tuple[Any, ...]
+
+
+def group(details: Iterable[ErrorDetail]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for detail in details:
+        grouped.setdefault(detail.field, []).append(detail.message)
+    return grouped
+
+
 class SchemaValidator:
     """A compiled validator for one OpenAPI schema that reports errors keyed by field path."""
 
@@ -46,65 +64,69 @@ class SchemaValidator:
 
     def errors(self, instance: Any, *, prefix: tuple[str, ...] = ()) -> dict[str, list[str]]:
         """Every error of `instance`, as `{field path: [messages]}` (empty when valid)."""
+        return group(self.details(instance, prefix=prefix))
+
+    def details(self, instance: Any, *, prefix: tuple[str, ...] = ()) -> list[ErrorDetail]:
+        """Every error of `instance`: field path, message, the keyword that failed and where in the schema."""
         if self._compiled.is_valid(instance):
-            return {}
-        found: dict[str, list[str]] = {}
+            return []
+        found: list[ErrorDetail] = []
         for error in self._compiled.iter_errors(instance):
-            for field, message in self._describe(error, instance):
+            for field, message, rule, schema_path in self._describe(error, instance):
                 key = ".".join((*prefix, *field)) if (prefix or field) else NON_FIELD_ERRORS
-                messages = found.setdefault(key, [])
-                if message not in messages:
-                    messages.append(message)
+                detail = ErrorDetail(key, message, rule, tuple(schema_path))
+                if all((d.field, d.message) != (key, message) for d in found):
+                    found.append(detail)
         return found
 
     def validate(self, instance: Any) -> None:
-        errors = self.errors(instance)
-        if errors:
-            raise FieldErrors(errors)
+        details = self.details(instance)
+        if details:
+            raise FieldErrors(group(details), details=details)
 
     # -- turning one jsonschema-rs error into (field path, message) pairs --------------------------
 
-    def _describe(self, error: Any, root: Any) -> list[tuple[tuple[str, ...], str]]:
+    def _describe(self, error: Any, root: Any) -> list[tuple[tuple[str, ...], str, str, list[Any]]]:
+        """(field path, message, failed keyword, schema path) for one jsonschema-rs error."""
         path = tuple(str(p) for p in error.instance_path)
         schema_path = list(error.schema_path)
-        keyword = schema_path[-1] if schema_path else ""
+        keyword = str(schema_path[-1]) if schema_path else ""
         node = _walk(self.schema, schema_path[:-1])
         kind = error.kind.name
         value = _walk(root, list(error.instance_path))
 
         if kind == "required":
-            return [((*path, error.kind.property), "This field is required.")]
+            return [((*path, error.kind.property), "This field is required.", keyword, schema_path)]
         if kind == "additionalProperties":
-            return [((*path, name), self._unexpected_field_message(name, path))
+            return [((*path, name), self._unexpected_field_message(name, path), keyword, schema_path)
                     for name in error.kind.unexpected]
         if kind == "oneOf" and isinstance(node.get("discriminator"), dict):
-            return self._describe_discriminated(node, error, path, value)
+            return self._describe_discriminated(node, error, path, value, schema_path[:-1])
         if kind in ("not", "anyOf", "oneOf", "oneOfMultipleValid"):
             message = _nearest(self.schema, schema_path, "x-error-message")
-            return [(path, message or "This value does not match any of the accepted shapes.")]
+            return [(path, message or "This value does not match any of the accepted shapes.", keyword, schema_path)]
         limit = node.get(keyword) if isinstance(node, dict) else None
-        return [(path, _message(kind, limit, value, node))]
+        return [(path, _message(kind, limit, value, node), keyword, schema_path)]
 
     def _unexpected_field_message(self, name: str, path: tuple[str, ...]) -> str:
         if not path and name in self._read_only:
             return "This field is read-only."
         return "Unknown field."
 
-    def _describe_discriminated(self, node: dict, error: Any, path: tuple[str, ...],
-                                value: Any) -> list[tuple[tuple[str, ...], str]]:
+    def _describe_discriminated(self, node: dict, error: Any, path: tuple[str, ...], value: Any,
+                                at: list[Any]) -> list[tuple[tuple[str, ...], str, str, list[Any]]]:
         prop = node["discriminator"]["propertyName"]
         if not isinstance(value, dict):
-            return [(path, _message("type", "object", value, {"type": "object"}))]
+            return [(path, _message("type", "object", value, {"type": "object"}), "type", at)]
         if prop not in value:
-            return [((*path, prop), "This field is required.")]
+            return [((*path, prop), "This field is required.", "required", at)]
         chosen = value[prop]
-        for branch in node["oneOf"]:
+        for index, branch in enumerate(node["oneOf"]):
             allowed = branch.get("properties", {}).get(prop, {}).get("enum", [])
             if chosen in allowed:
-                sub = _branch_validator(branch)
-                nested = sub.errors(value, prefix=path)
-                return [(tuple(k.split(".")), m) for k, ms in nested.items() for m in ms]
-        return [((*path, prop), f'"{chosen}" is not a valid choice.')]
+                return [(tuple(d.field.split(".")), d.message, d.rule, [*at, "oneOf", index, *d.schema_path])
+                        for d in _branch_validator(branch).details(value, prefix=path)]
+        return [((*path, prop), f'"{chosen}" is not a valid choice.', "discriminator", [*at, "discriminator"])]
 
 
 _BRANCH_CACHE: dict[int, tuple[Any, SchemaValidator]] = {}

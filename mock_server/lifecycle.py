@@ -1,0 +1,88 @@
+"""The life of an experiment: its statuses, the transitions between them, and the automatic clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .errors import Conflict, FieldErrors
+
+# status -> {action: next status}
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "pending": {"start": "running", "fail": "failed"},
+    "running": {"progress": "running", "complete": "completed", "fail": "failed"},
+    "completed": {},
+    "failed": {},
+}
+# While an experiment is in one of these, what changes how it executes is locked (PATCH/PUT 409).
+LOCKED_STATUSES = frozenset({"running"})
+DEFAULT_ERROR = "The run failed (simulated by the mock)."
+
+
+class IllegalTransition(Conflict):
+    def __init__(self, status: str, action: str) -> None:
+        allowed = sorted(TRANSITIONS[status])
+        super().__init__(f"Cannot {action!r} an experiment that is {status}; allowed: "
+                         f"{', '.join(allowed) if allowed else 'none (it has finished)'}.")
+
+
+def is_locked(status: str) -> bool:
+    return status in LOCKED_STATUSES
+
+
+def apply_action(record: Mapping[str, Any], action: str, *, now: str, progress: float | None = None,
+                 error_message: str | None = None) -> dict[str, Any]:
+    """The experiment after a lifecycle action, or IllegalTransition naming the allowed ones."""
+    status = record["status"]
+    if action not in TRANSITIONS[status]:
+        raise IllegalTransition(status, action)
+    new = {**record, "status": TRANSITIONS[status][action]}
+    if action == "start":
+        new.update(started_at=now, progress=progress if progress is not None else 0)
+    elif action == "progress":
+        if progress is None:
+            raise FieldErrors.single("progress", "This field is required for the 'progress' action.")
+        new["progress"] = progress
+    elif action == "complete":
+        new.update(completed_at=now, progress=100)
+    elif action == "fail":
+        new.update(completed_at=now, error_message=error_message or DEFAULT_ERROR,
+                   started_at=record.get("started_at") or now)
+        if progress is not None:
+            new["progress"] = progress
+    return new
+
+
+@dataclass(frozen=True)
+class AutoClock:
+    """`--lifecycle auto`: pending for `pending_seconds`, running for `run_seconds` with progress
+    rising to 100, then completed. Evaluated when an experiment is read, from its creation time."""
+
+    run_seconds: float = 20.0
+    pending_seconds: float = 2.0
+
+    def state_at(self, created: datetime, now: datetime) -> dict[str, Any]:
+        elapsed = (now - created).total_seconds()
+        started = created + timedelta(seconds=self.pending_seconds)
+        finished = started + timedelta(seconds=self.run_seconds)
+        if elapsed < self.pending_seconds:
+            return {"status": "pending", "progress": 0, "started_at": None, "completed_at": None}
+        if now < finished:
+            done = (elapsed - self.pending_seconds) / self.run_seconds if self.run_seconds else 1
+            return {"status": "running", "progress": round(min(done, 1) * 100, 1),
+                    "started_at": _iso(started), "completed_at": None}
+        return {"status": "completed", "progress": 100, "started_at": _iso(started), "completed_at": _iso(finished)}
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return _iso(datetime.now(UTC))
