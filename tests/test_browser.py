@@ -1,0 +1,81 @@
+"""End to end in a real browser: a page on another localhost origin calls the mock with fetch."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from conftest import ACME_KEY, COMPLETED_ID
+from starlette.responses import HTMLResponse
+
+from contract_tests.embedded import serve
+from mock_server.app import build_app
+
+PAGE = """<!doctype html><html><body><pre id="result">running</pre><script>
+const api = "%(api)s", auth = {"Authorization": "Bearer %(key)s"}, json = {"Content-Type": "application/json"};
+async function call(method, path, body, extra) {
+  const response = await fetch(api + path, {method, headers: {...auth, ...json, ...(extra || {})},
+                                            body: body === undefined ? undefined : JSON.stringify(body)});
+  const text = await response.text();
+  return {status: response.status, body: text ? JSON.parse(text) : null,
+          authenticate: response.headers.get("WWW-Authenticate")};
+}
+(async () => {
+  const out = {};
+  try {
+    out.create = await call("POST", "/experiments/", {dataset_id: "ds_7a6b5c4d", name: "From the browser",
+      workflow: [{type: "completion", config: {model: "gpt-4o"}}], evaluator_ids: ["helpfulness"]});
+    const id = out.create.body.id;
+    out.patch = await call("PATCH", "/experiments/" + id + "/", {description: "edited in Chromium", batch_size: 5});
+    out.read = await call("GET", "/experiments/" + id + "/");
+    out.forced = await call("GET", "/experiments/%(existing)s/", undefined, {"Prefer": "code=404"});
+    out.invalid = await call("PATCH", "/experiments/" + id + "/", {batch_size: 0});
+    const bare = await fetch(api + "/experiments/");
+    out.unauthenticated = {status: bare.status, authenticate: bare.headers.get("WWW-Authenticate")};
+  } catch (error) { out.error = String(error); }
+  document.getElementById("result").textContent = JSON.stringify(out);
+})();
+</script></body></html>"""
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is missing; .ci/run installs Debian's chromium package")
+    pytest.skip("chromium is not installed here (.ci/run installs it: apt-get install chromium)")
+
+
+def test_a_page_on_another_origin_uses_the_mock_with_fetch(tmp_path):
+    browser = chromium()
+    with serve(build_app().asgi) as mock_origin:
+        page = PAGE % {"api": mock_origin + "/api/v2", "key": ACME_KEY, "existing": COMPLETED_ID}
+
+        async def site(scope, receive, send):
+            await HTMLResponse(page)(scope, receive, send)
+
+        with serve(site) as page_origin:
+            assert page_origin != mock_origin
+            dom = subprocess.run(
+                [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
+                 "--dump-dom", page_origin + "/"],
+                capture_output=True, text=True, timeout=120).stdout
+    match = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
+    assert match, dom[-2000:]
+    out = json.loads(html.unescape(match.group(1)))
+    assert "error" not in out, out
+    assert out["create"]["status"] == 201
+    assert out["patch"]["status"] == 200
+    assert out["read"]["body"]["description"] == "edited in Chromium" and out["read"]["body"]["batch_size"] == 5
+    assert out["forced"]["status"] == 404 and out["forced"]["body"]["detail"].startswith("No experiment")
+    assert out["invalid"]["status"] == 400
+    assert out["invalid"]["body"] == {"batch_size": ["Ensure this value is greater than or equal to 1."]}
+    assert out["unauthenticated"] == {"status": 401, "authenticate": "Bearer"}
