@@ -92,13 +92,13 @@ class ResponseOverrides:
         return delay
 
     def _override(self, operation_id: str, prefer: dict[str, str], scope: Scope) -> Response | None:
-        responses = self.contract.responses(operation_id)
         fault = self.sessions.get(session_name(scope)).take_fault(operation_id)
+        if fault is None and "code" not in prefer and "example" not in prefer:
+            return None
+        responses = self.contract.responses(operation_id)
         if fault is not None:
             note_forced(scope, f"injected fault: {fault}")
             return self._answer(operation_id, str(fault), None, responses)
-        if "code" not in prefer and "example" not in prefer:
-            return None
         code = prefer.get("code") or next(s for s in responses if s.startswith("2"))
         if code not in responses:
             raise FieldErrors.single("Prefer", f"code={code} is not documented for {operation_id}; "

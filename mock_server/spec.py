@@ -38,8 +38,9 @@ class Contract:
     """Read-only view of `openapi.yaml` for the parts of the mock that need facts from it."""
 
     def __init__(self, document: dict[str, Any], base_path: str = "/api/v2") -> None:
-        self.document = document
+        self.document = document  # never changed after loading, so what is read from it is cached
         self.base_path = base_path
+        self._responses: dict[str, dict[str, dict[str, Any]]] = {}
 
     def resolve(self, node: Any) -> Any:
         """Follow local `$ref`s until a real node is reached."""
@@ -144,8 +145,11 @@ class Contract:
 
     def responses(self, operation_id: str) -> dict[str, dict[str, Any]]:
         """The documented responses of an operation, `$ref`s followed: `{status: response}`."""
-        operation = self.pointer(_to_ref(self.operation_pointer(operation_id)))
-        return {str(status): self.resolve(response) for status, response in operation["responses"].items()}
+        if operation_id not in self._responses:
+            operation = self.pointer(_to_ref(self.operation_pointer(operation_id)))
+            self._responses[operation_id] = {str(status): self.resolve(response)
+                                             for status, response in operation["responses"].items()}
+        return self._responses[operation_id]
 
     def response_examples(self, operation_id: str, status: str) -> dict[str, Any]:
         """The named examples of a documented response (`{}` when it has no body)."""
