@@ -8,15 +8,7 @@ EXPERIMENTS: dict[str, dict] = {}
 PREFIX = "/api/v2/experiments/"
 
 
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+async def app(scope, receive, send):  # served with `--lifespan off`
     body = b""
     more = True
     while more:

@@ -86,7 +86,7 @@ def main() -> int:
                         help="requests of the memory run (0 to skip)")
     args = parser.parse_args()
     python = sys.executable
-    uvicorn_flags = ["--log-level", "warning", "--no-access-log"]
+    uvicorn_flags = ["--log-level", "warning", "--no-access-log", "--lifespan", "off"]
 
     mock_port, bare_port = free_port(), free_port()
     mock, startup = start([python, "-m", "mock_server", "--port", str(mock_port), "--log-level", "warning"], mock_port)

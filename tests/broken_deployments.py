@@ -36,15 +36,7 @@ async def _call(app: ASGIApp, scope: Scope, ex: Exchange) -> None:
     headers = [(k.encode(), v.encode()) for k, v in ex.headers.items() if k != "content-length"]
     headers.append((b"content-length", str(len(raw)).encode()))
     inner = dict(scope, method=ex.method, headers=headers)
-    sent = False
     chunks: list[bytes] = []
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -53,7 +45,7 @@ async def _call(app: ASGIApp, scope: Scope, ex: Exchange) -> None:
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await app(inner, receive, send)
+    await app(inner, _replay(raw), send)
     data = b"".join(chunks)
     ex.response = json.loads(data) if data else None
 
