@@ -149,12 +149,17 @@ def prepare_body(operation_id: str | None, body: Any, path_parameters: dict[str,
         prefix_name(body)
 
 
-def create_throwaway(base_url: str) -> str:
-    """Create an experiment of this run to take a mutation aimed elsewhere; returns its id."""
+def create_throwaway(base_url: str, headers: dict[str, str]) -> str:
+    """Create an experiment of this run to take a mutation aimed elsewhere; returns its id.
+
+    `headers` are the ones the run sends (`-H`, or the suite's configuration), so it is created
+    with the run's own credentials."""
     STATE.count()
+    auth = {k: v for k, v in headers.items() if k.lower() == "authorization"}
+    if not auth and os.environ.get("CONTRACT_TOKEN"):
+        auth = {"Authorization": f"Bearer {os.environ['CONTRACT_TOKEN']}"}
     response = requests.post(
-        f"{base_url.rstrip('/')}/experiments/", timeout=30,
-        headers={"Authorization": f"Bearer {os.environ.get('CONTRACT_TOKEN', '')}"},
+        f"{base_url.rstrip('/')}/experiments/", timeout=30, headers=auth,
         json={"dataset_id": KNOWN_IDS["dataset_id"], "name": f"{RUN_PREFIX} throwaway",
               "workflow": [{"type": "completion", "config": {"model": "gpt-4o-mini"}}],
               "evaluator_ids": [KNOWN_IDS["evaluator_ids"]]})
@@ -183,7 +188,8 @@ def _operation_id(case: Any) -> str | None:
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     operation_id = _operation_id(case)
-    confine_target(operation_id, case.path_parameters, lambda: create_throwaway(case.operation.base_url))
+    confine_target(operation_id, case.path_parameters, lambda: create_throwaway(
+        case.operation.base_url, case.operation.schema.config.headers_for(operation=case.operation)))
     prepare_body(operation_id, case.body, case.path_parameters)
     STATE.count()
 

@@ -60,3 +60,16 @@ def test_options_come_from_the_environment_and_read_only_changes_nothing(tmp_pat
     names = {case.get("name") for case in cases}
     assert "test_unknown_experiment_is_404" in names and not any("patch" in n for n in names)
     assert ACME_KEY not in junit.read_text() and ACME_KEY not in result.stdout
+
+
+def test_the_documented_schemathesis_command_passes_against_the_mock():
+    """README's by-hand `st run` (hooks from schemathesis.toml, token only in -H) finds nothing."""
+    with serve(build(None)) as origin:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("st")), "run", "openapi.yaml", "--url", f"{origin}/api/v2",
+             "-H", f"Authorization: Bearer {ACME_KEY}", "--max-examples", "5", "--seed", "3",
+             "--phases", "examples,coverage"],
+            cwd=ROOT, env=clean, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "No issues found" in result.stdout
