@@ -70,6 +70,7 @@ def _as_api_error(exc: Exception) -> ApiError:
     status = getattr(exc, "status", None) or getattr(exc, "status_code", 500)
     detail = str(getattr(exc, "detail", "") or "")
     if status == 401:
+        # Connexion says "No authorization token provided"; production says DRF's sentence.
         return Unauthorized(detail if "provided" not in detail else Unauthorized().detail)
     if status == 404:
         return NotFound("Not found.")
@@ -77,9 +78,7 @@ def _as_api_error(exc: Exception) -> ApiError:
         return UnsupportedMediaType(f"Unsupported media type in request; send application/json. ({detail})")
     if status == 400:
         return MalformedRequest(detail or "Bad request.")
-    error = ApiError(detail or "Error.")
-    error.status_code = status
-    return error
+    return ApiError(detail or "Error.", status=status)
 
 
 async def _handle_known(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -90,9 +89,7 @@ async def _handle_known(request: ConnexionRequest, exc: Exception) -> ConnexionR
 
 async def _handle_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     logger.error("unexpected error", exc_info=exc)
-    error = ApiError("Internal server error.")
-    error.status_code = 500
-    return _error_response(error)
+    return _error_response(ApiError("Internal server error.", status=500))
 
 
 class _DocsSwaggerUI(SwaggerUIMiddleware):

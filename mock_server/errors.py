@@ -17,10 +17,12 @@ class ApiError(Exception):
 
     status_code = 400
 
-    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None, status: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = dict(headers or {})
+        if status is not None:
+            self.status_code = status
 
     def body(self) -> object:
         return {"detail": self.detail}
