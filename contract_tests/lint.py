@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from mock_server.spec import ref_parts
+
 from .config import SPEC_PATH
 
 Pointer = tuple[str, ...]
@@ -116,7 +118,7 @@ class Document:
         """Follow local `$ref`s; returns the target and where it is (unchanged if unresolvable)."""
         seen = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-            target = tuple(p.replace("~1", "/").replace("~0", "~") for p in node["$ref"][2:].split("/"))
+            target = ref_parts(node["$ref"])
             if target in seen:
                 break
             seen.add(target)
@@ -175,7 +177,7 @@ class Linter:
         for pointer, value in _walk(self.doc.data, ()):
             if isinstance(value, dict) and isinstance(value.get("$ref"), str):
                 ref = value["$ref"]
-                target = tuple(p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/"))
+                target = ref_parts(ref)
                 if not ref.startswith("#/") or self.doc.get(target) is None:
                     self.report("ref-resolves", (*pointer, "$ref"), f"$ref {ref!r} does not resolve")
         try:

@@ -34,9 +34,10 @@ from .handlers import Handlers
 from .lifecycle import AutoClock
 from .overrides import Latency, ResponseOverrides
 from .request_log import RequestLog, note_error
-from .request_validation import PrebuiltRequestValidationMiddleware, ValidatorCache, build_validator_map
+from .request_validation import PrebuiltRequestValidationMiddleware, build_validator_map
 from .spec import SPEC_PATH, Contract, load_document
 from .store import Sessions, Store, World
+from .validation import ValidatorCache
 
 BASE_PATH = "/api/v2"
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from .rules import DETAIL_FIELDS, Catalog, missing_references, normalize_step
+from .rules import DETAIL_FIELDS, Catalog, blank_experiment, missing_references, normalize_step
 from .spec import Contract
 from .store import Organization, World
 from .validation import SchemaValidator
@@ -131,16 +131,10 @@ def build_world(contract: Contract, document: Any, *, source: str = "fixtures") 
 
 def experiment_record(entry: dict[str, Any], contract: Contract, now: str) -> dict[str, Any]:
     """A stored record from a fixture entry: defaults filled in, legacy step types renamed."""
-    record = {
-        "name": f"experiment-{entry['id'][:8]}", "description": None, "status": "pending",
-        "progress": 0, "created_at": now, "started_at": None, "completed_at": None,
-        "error_message": None, "tags": [], "evaluator_ids": [], "evaluator_workflow_ids": [],
-        "generation_method": None, **contract.property_defaults("ExperimentCreate"),
-    }
+    record = blank_experiment(entry["id"], now=now, defaults=contract.property_defaults("ExperimentCreate"))
     record.update({k: v for k, v in entry.items() if k != "organization_id"})
     record["workflow"] = [normalize_step(step) for step in record["workflow"]]
     return record
-
 
 
 def export_world(organizations: Mapping[str, Organization]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .dispatch import session_name
 from .errors import ApiError, FieldErrors
-from .spec import Contract, json_pointer
+from .spec import Contract, json_pointer, ref_parts
 from .store import Sessions
 
 LOG_KEY = "mock.log"  # scope key of the entry being built; shared by the scope copies made downstream
@@ -119,9 +119,8 @@ class RequestLog:
 
 
 def _ref_target(node: Any) -> tuple[str, ...] | None:
-    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        return tuple(p.replace("~1", "/").replace("~0", "~") for p in node["$ref"][2:].split("/"))
-    return None
+    ref = _ref_text(node)
+    return ref_parts(ref) if ref else None
 
 
 def _ref_text(node: Any) -> str | None:

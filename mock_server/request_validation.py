@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import jsonio
 from .errors import FieldErrors, MalformedRequest
-from .validation import SchemaValidator, group
+from .validation import ValidatorCache, group
 
 PARSED = "mock_request"
 _ABSENT = object()
@@ -34,21 +34,6 @@ _COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": float,
 def parsed_request(scope: Scope) -> dict[str, t.Any]:
     """What validation parsed from this request (`params`, `body`)."""
     return scope["extensions"].setdefault(PARSED, {})
-
-
-class ValidatorCache:
-    """Compiled validators keyed by the identity of the (resolved) schema Connexion hands us."""
-
-    def __init__(self, read_only_fields: t.Iterable[str] = ()) -> None:
-        self._read_only = frozenset(read_only_fields)
-        self._cache: dict[int, tuple[dict, SchemaValidator]] = {}
-
-    def __call__(self, schema: dict) -> SchemaValidator:
-        hit = self._cache.get(id(schema))
-        if hit is None or hit[0] is not schema:
-            hit = (schema, SchemaValidator(schema, read_only_fields=self._read_only))
-            self._cache[id(schema)] = hit
-        return hit[1]
 
 
 def _coerce(value: str, schema: dict) -> t.Any:

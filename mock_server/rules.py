@@ -109,10 +109,9 @@ def default_name(experiment_id: str) -> str:
     return f"experiment-{experiment_id[:8]}"
 
 
-def new_experiment(changes: Mapping[str, Any], *, experiment_id: str, now: str,
-                   defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """A `pending` experiment built from a create request's normalized changes."""
-    record: dict[str, Any] = {
+def blank_experiment(experiment_id: str, *, now: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A `pending` experiment with every stored field at its default (no scoring path yet)."""
+    return {
         "id": experiment_id,
         "name": default_name(experiment_id),
         "description": None,
@@ -128,7 +127,12 @@ def new_experiment(changes: Mapping[str, Any], *, experiment_id: str, now: str,
         "generation_method": None,
         **defaults,
     }
-    return apply_changes(record, changes)
+
+
+def new_experiment(changes: Mapping[str, Any], *, experiment_id: str, now: str,
+                   defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A `pending` experiment built from a create request's normalized changes."""
+    return apply_changes(blank_experiment(experiment_id, now=now, defaults=defaults), changes)
 
 
 def apply_changes(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

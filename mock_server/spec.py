@@ -52,8 +52,8 @@ class Contract:
         if not ref.startswith("#/"):
             raise ValueError(f"only local references are supported: {ref}")
         node: Any = self.document
-        for part in ref[2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
+        for part in ref_parts(ref):
+            node = node[part]
         return node
 
     def schema(self, name: str) -> dict[str, Any]:
@@ -131,7 +131,7 @@ class Contract:
         node: Any = self.pointer(_to_ref(pointer))
         for part in schema_path:
             while isinstance(node, dict) and "$ref" in node:
-                pointer = _from_ref(node["$ref"])
+                pointer = ref_parts(node["$ref"])
                 node = self.pointer(node["$ref"])
             key = str(part)
             if isinstance(node, list) and key.isdigit() and int(key) < len(node):
@@ -169,5 +169,6 @@ def _to_ref(pointer: tuple[str, ...]) -> str:
     return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in pointer)
 
 
-def _from_ref(ref: str) -> tuple[str, ...]:
+def ref_parts(ref: str) -> tuple[str, ...]:
+    """`#/components/schemas/A~1B` -> ("components", "schemas", "A/B")."""
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/"))

@@ -129,15 +129,22 @@ class SchemaValidator:
         return [((*path, prop), f'"{chosen}" is not a valid choice.', "discriminator", [*at, "discriminator"])]
 
 
-_BRANCH_CACHE: dict[int, tuple[Any, SchemaValidator]] = {}
+class ValidatorCache:
+    """Compiled validators keyed by the identity of the schema object they were built from."""
+
+    def __init__(self, read_only_fields: Iterable[str] = ()) -> None:
+        self._read_only = frozenset(read_only_fields)
+        self._cache: dict[int, tuple[Mapping[str, Any], SchemaValidator]] = {}
+
+    def __call__(self, schema: Mapping[str, Any]) -> SchemaValidator:
+        hit = self._cache.get(id(schema))
+        if hit is None or hit[0] is not schema:  # the id of a schema that was freed can come back
+            hit = (schema, SchemaValidator(schema, read_only_fields=self._read_only))
+            self._cache[id(schema)] = hit
+        return hit[1]
 
 
-def _branch_validator(branch: dict) -> SchemaValidator:
-    cached = _BRANCH_CACHE.get(id(branch))
-    if cached is None or cached[0] is not branch:
-        cached = (branch, SchemaValidator(branch))
-        _BRANCH_CACHE[id(branch)] = cached
-    return cached[1]
+_branch_validator = ValidatorCache()  # the oneOf branches picked by a discriminator
 
 
 def _walk(node: Any, path: list[Any]) -> Any:
