@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
-from .request_log import note_error
+from .request_log import note_error, note_operation
 from .spec import Contract
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -52,8 +52,10 @@ class ContractEdge:
             await _refuse(refusal, scope, receive, send)
             return
         path = scope["path"] if scope["path"].endswith("/") else scope["path"] + "/"
+        operation_id = route.operations[method]
+        note_operation(scope, operation_id)
         extensions = {**scope.get("extensions", {}),
-                      _ROUTING: {"api_base_path": self.contract.base_path, "operation_id": route.operations[method]}}
+                      _ROUTING: {"api_base_path": self.contract.base_path, "operation_id": operation_id}}
         scope = dict(scope, path=path, raw_path=path.encode(), path_params=path_params, extensions=extensions)
         if method in _BODY_METHODS and not _has_header(scope, b"content-length"):
             try:

@@ -26,6 +26,13 @@ def note_error(scope: Scope, error: ApiError) -> None:
         entry["error"] = error
 
 
+def note_operation(scope: Scope, operation_id: str) -> None:
+    """Called where the request is routed, so the log need not route it again."""
+    entry = scope.get(LOG_KEY)
+    if entry is not None:
+        entry["operation_id"] = operation_id
+
+
 def note_forced(scope: Scope, reason: str) -> None:
     """Called where the mock answers what was asked for (Prefer, an injected fault), not what happened."""
     entry = scope.get(LOG_KEY)
@@ -59,7 +66,7 @@ class RequestLog:
             self._record(scope, entry, time.perf_counter() - started)
 
     def _record(self, scope: Scope, entry: dict[str, Any], seconds: float) -> None:
-        operation_id = self._operation_of(scope)
+        operation_id = entry.get("operation_id")  # None for what no operation takes (404, 405, OPTIONS)
         status = entry["status"]
         record = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -76,10 +83,6 @@ class RequestLog:
                 reasons = record.get("forced") or "; ".join(
                     f"{e['field'] + ': ' if e['field'] else ''}{e['rule']} ({e['message']})" for e in record["errors"])
                 logger.warning("%s %s %s %s", record["method"], record["path"], status, reasons)
-
-    def _operation_of(self, scope: Scope) -> str | None:
-        found = self.contract.route_for(scope["path"])
-        return found[0].operations.get(scope["method"]) if found else None
 
     def _errors(self, error: ApiError | None, operation_id: str | None, status: int) -> list[dict[str, Any]]:
         spec = self._response_pointer(operation_id, status)
