@@ -1,6 +1,8 @@
 """`python -m contract_tests`: hold a deployment (or, with no target, the embedded mock) to openapi.yaml.
 
-Exit status: 0 the deployment honours the contract, 1 it broke it, 2 usage or connection error.
+Exit status: 0 the deployment honours the documented contract (refuted assumptions are listed, and
+fail the run only with --strict); 1 it broke it (a contract violation); 2 usage or connection
+error, or the request cap was reached.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m contract_tests",
         description="Test a deployment of the Experiments API against openapi.yaml: Schemathesis phases with "
-                    "all checks, plus the business rules a schema cannot say. Without --base-url it starts "
-                    "the embedded mock and tests that. Every option also reads the environment variable shown.")
+                    "all checks, plus the business rules a schema cannot say. Findings are contract violations "
+                    "(exit 1) or refuted assumptions (the deployment differs from a mock choice; listed, exit 0 "
+                    "unless --strict). Without --base-url it starts the embedded mock and tests that. Every "
+                    "option also reads the environment variable shown.")
     for name, (env, text) in OPTIONS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(), help=f"{text} [{env}]")
     p.add_argument("--read-only", action="store_true", help="run only what changes nothing on the deployment")
+    p.add_argument("--strict", action="store_true", help="refuted assumptions fail the run too (exit 1)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only tests matching this pytest expression")
     return p
 
@@ -33,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     values = {name: getattr(args, name) for name in OPTIONS}
     try:
-        resolve(values, read_only=args.read_only)  # a usage error is one line, before pytest starts
+        resolve(values, read_only=args.read_only, strict=args.strict)  # a usage error is one line, before pytest
     except UsageError as exc:
         print(f"usage error: {exc}", file=sys.stderr)
         return 2
@@ -44,13 +49,13 @@ def main(argv: list[str] | None = None) -> int:
             pytest_args.append(f"--{name.replace('_', '-')}={value}")
     if args.read_only:
         pytest_args.append("--read-only")
+    if args.strict:
+        pytest_args.append("--strict-assumptions")
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     code = pytest.main(pytest_args)
-    if code == pytest.ExitCode.OK:
-        return 0
-    if code == pytest.ExitCode.TESTS_FAILED:
-        return 1
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return int(code)
     return 2
 
 

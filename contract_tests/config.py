@@ -22,8 +22,15 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "junit": ("CONTRACT_JUNIT", "write a JUnit XML report to this path"),
     "rate_limit": ("CONTRACT_RATE_LIMIT", "requests per second at most (default: no limit)"),
     "timeout": ("CONTRACT_TIMEOUT", "seconds before a request times out (default 10)"),
-    "max_requests": ("CONTRACT_MAX_REQUESTS", "hard cap on requests for the whole run (default 20000)"),
+    "max_requests": ("CONTRACT_MAX_REQUESTS", "hard cap on requests for the whole run, clean-up included "
+                                              "(default 20000)"),
+    "running_experiment_id": ("CONTRACT_RUNNING_EXPERIMENT_ID",
+                              "a running experiment of TOKEN's organization (enables the running-lock tests; "
+                              "the run renames it and renames it back)"),
+    "jwt_secret": ("CONTRACT_JWT_SECRET", "HS256 secret of dashboard JWTs (enables the valid-JWT test)"),
+    "jwt_org_id": ("CONTRACT_JWT_ORG_ID", "organization id (org_id claim) of TOKEN's organization, for the JWT"),
 }
+# Flags (no value): --read-only, --strict.
 
 # The default world of the embedded mock.
 EMBEDDED = {
@@ -32,6 +39,8 @@ EMBEDDED = {
     "dataset_id": "ds_7a6b5c4d",
     "evaluator_id": "helpfulness",
     "evaluator_workflow_id": "ewv_3c2b1a09",
+    "jwt_secret": "dev-only-experiments-mock-secret-change-me",
+    "jwt_org_id": "org_acme",
 }
 
 
@@ -54,6 +63,10 @@ class Target:
     timeout: float = 10.0
     max_requests: int = 20_000
     junit: str | None = None
+    running_experiment_id: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_org_id: str | None = None
+    strict: bool = False
     embedded: bool = False
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -68,7 +81,7 @@ class Target:
         return text
 
 
-def resolve(values: dict[str, object | None], *, read_only: bool = False,
+def resolve(values: dict[str, object | None], *, read_only: bool = False, strict: bool = False,
             environ: dict[str, str] | None = None) -> Target:
     """A Target from explicit values (None = not given), falling back to the environment."""
     env = os.environ if environ is None else environ
@@ -103,7 +116,16 @@ def resolve(values: dict[str, object | None], *, read_only: bool = False,
         evaluator_workflow_id=str(given["evaluator_workflow_id"]),
         read_only=read_only,
         junit=str(given["junit"]) if given["junit"] else None,
+        running_experiment_id=_text(given["running_experiment_id"]),
+        jwt_secret=_text(given["jwt_secret"]),
+        jwt_org_id=_text(given["jwt_org_id"]),
+        # The embedded mock enforces every assumption, so a refuted one there is a bug of the mock.
+        strict=strict or embedded,
         embedded=embedded,
-        secrets=tuple(t for t in (given["token"], given["other_token"]) if t),
+        secrets=tuple(str(t) for t in (given["token"], given["other_token"], given["jwt_secret"]) if t),
         **numbers,
     )
+
+
+def _text(value: object | None) -> str | None:
+    return str(value) if value not in (None, "") else None

@@ -1,30 +1,44 @@
-"""pytest wiring of the contract suite: options, the target (embedded mock or a deployment), clients,
-clean-up of what the run created, and the closing summary."""
+"""pytest wiring of the contract suite: options, the target (embedded mock or a deployment) behind the
+run's gate, clients, findings (violations and refuted assumptions), clean-up, reports, exit status."""
 
 from __future__ import annotations
 
-import os
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from .client import ApiClient, Ledger
-from .config import OPTIONS, Target, UsageError, resolve
-from .embedded import embedded_mock
+from . import client as client_module
+from .assumptions import Assumptions
+from .client import ApiClient
+from .config import OPTIONS, SPEC_PATH, Target, UsageError, resolve
+from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
+from .findings import ASSUMPTION, VIOLATION, Finding, FindingLog, Reproducer, RuleBroken, render, write_junit
+from .gate import Gate
+
+EXIT_USAGE = 2
 
 
+@dataclass
 class Run:
-    """The session's shared state, for the fixtures and the closing summary."""
+    """The session's shared state, for the fixtures, the hooks and the closing summary."""
 
     target: Target | None = None
-    ledger: Ledger | None = None
-    started = time.monotonic()
-    leftovers: list[str] = []
-    schemathesis_requests = 0
-    violations: list[tuple[str, str]] = []  # (test id, what broke)
+    prefix: str = field(default_factory=lambda: f"ct-{uuid.uuid4().hex[:8]}")
+    gate: Gate | None = None
+    gate_url: str = ""
+    reproducer: Reproducer | None = None
+    assumptions: Assumptions | None = None
+    findings: FindingLog = field(default_factory=FindingLog)
+    passed: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
 
 RUN = Run()
@@ -37,22 +51,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                         help=f"{text} [env {env}]")
     group.addoption("--read-only", action="store_true", dest="contract_read_only", default=False,
                     help="run only what changes nothing on the deployment")
+    group.addoption("--strict-assumptions", action="store_true", dest="contract_strict", default=False,
+                    help="refuted assumptions fail the run too")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mutating: creates, changes or deletes experiments (not run with --read-only)")
-    config.addinivalue_line("markers", "needs_other_org: needs --other-token")
-    junit = config.getoption("contract_junit", None) or os.environ.get(OPTIONS["junit"][0])
-    if junit and not config.option.xmlpath:
-        config.option.xmlpath = junit
+    config.addinivalue_line("markers", "assumption(id): the test checks a mock choice (an x-assumption of the spec)")
+    config.addinivalue_line("markers", "records_findings: the test records its own findings (Schemathesis phases)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    registry = Assumptions(SPEC_PATH)
+    unknown = sorted({str(m.args[0]) for item in items for m in item.iter_markers("assumption")
+                      if str(m.args[0]) not in registry})
+    if unknown:
+        raise pytest.UsageError(f"assumption marks not in openapi.yaml's x-assumptions: {', '.join(unknown)}")
     if not config.getoption("contract_read_only", False):
         return
     kept = [item for item in items if "mutating" not in item.keywords]
     config.hook.pytest_deselected(items=[item for item in items if "mutating" in item.keywords])
     items[:] = kept
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A suite that cannot even be collected says why, whole (the CLI runs pytest with --tb=no)."""
+    if report.failed:
+        import sys
+
+        print(f"cannot collect {report.nodeid or 'the suite'}:\n{report.longreprtext}", file=sys.stderr)
 
 
 def _values(config: pytest.Config) -> dict[str, object | None]:
@@ -63,17 +90,29 @@ def _values(config: pytest.Config) -> dict[str, object | None]:
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
     try:
-        resolved = resolve(_values(config), read_only=config.getoption("contract_read_only"))
+        resolved = resolve(_values(config), read_only=config.getoption("contract_read_only"),
+                           strict=config.getoption("contract_strict"))
     except UsageError as exc:
-        pytest.exit(f"usage error: {exc}", returncode=2)
+        pytest.exit(f"usage error: {exc}", returncode=EXIT_USAGE)
     with ExitStack() as stack:
+        transport = None
         if resolved.embedded:
-            resolved = resolved.with_base_url(stack.enter_context(embedded_mock()))
-        _preflight(resolved)
-        RUN.target = resolved
-        RUN.ledger = Ledger(resolved.max_requests)
-        yield resolved
-        _clean_up(resolved, RUN.ledger)
+            resolved, transport = resolved.with_base_url(EMBEDDED_BASE_URL), embedded_mock()
+        else:
+            _preflight(resolved)
+        assumptions = Assumptions(SPEC_PATH)
+        gate = Gate(resolved.base_url, assumptions.contract, prefix=RUN.prefix, max_requests=resolved.max_requests,
+                    read_only=resolved.read_only, rate_limit=resolved.rate_limit, timeout=resolved.timeout,
+                    designated=frozenset(filter(None, [resolved.running_experiment_id])), transport=transport)
+        origin = stack.enter_context(serve(gate, lifespan="on"))
+        RUN.target, RUN.gate, RUN.assumptions = resolved, gate, assumptions
+        RUN.gate_url = origin + gate.base_path
+        RUN.reproducer = Reproducer(RUN.gate_url, resolved.base_url, resolved.secrets, gate.created)
+        client_module.REPRODUCER[:] = [RUN.reproducer]
+        try:
+            yield resolved
+        finally:
+            RUN.leftovers = gate.clean_up()
 
 
 def _preflight(target: Target) -> None:
@@ -82,80 +121,134 @@ def _preflight(target: Target) -> None:
         response = httpx.get(f"{target.base_url}/experiments/summary/", timeout=target.timeout,
                              headers={"Authorization": f"Bearer {target.token}"})
     except httpx.HTTPError as exc:
-        pytest.exit(f"connection error: cannot reach {target.base_url} ({type(exc).__name__})", returncode=2)
+        pytest.exit(f"connection error: cannot reach {target.base_url} ({type(exc).__name__})",
+                    returncode=EXIT_USAGE)
     if response.status_code in (401, 403):
-        pytest.exit(f"usage error: {target.base_url} refused the token ({response.status_code})", returncode=2)
+        pytest.exit(f"usage error: {target.base_url} refused the token ({response.status_code})",
+                    returncode=EXIT_USAGE)
     if response.status_code == 404:
         pytest.exit(f"usage error: no Experiments API at {target.base_url} (GET /experiments/summary/ is 404)",
-                    returncode=2)
-
-
-def _clean_up(target: Target, ledger: Ledger) -> None:
-    """Delete every experiment the run created (even after failures); remember what would not go."""
-    with httpx.Client(base_url=target.base_url, timeout=target.timeout) as http:
-        for experiment_id, token in list(ledger.created.items()):
-            try:
-                response = http.delete(f"/experiments/{experiment_id}/", headers={"Authorization": f"Bearer {token}"})
-                ledger.requests += 1
-                if response.status_code in (204, 404):
-                    ledger.forget(experiment_id)
-            except httpx.HTTPError:
-                pass
-    RUN.leftovers = sorted(ledger.created)
+                    returncode=EXIT_USAGE)
 
 
 @pytest.fixture(scope="session")
-def ledger(target: Target) -> Ledger:
-    assert RUN.ledger is not None
-    return RUN.ledger
+def gate(target: Target) -> Gate:
+    assert RUN.gate is not None
+    return RUN.gate
 
 
 @pytest.fixture(scope="session")
-def api(target: Target, ledger: Ledger) -> Iterator[ApiClient]:
-    client = ApiClient(target, ledger, target.token)
+def api(target: Target) -> Iterator[ApiClient]:
+    client = ApiClient(target, RUN.gate_url, RUN.prefix, target.token)
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
-def other_api(target: Target, ledger: Ledger) -> Iterator[ApiClient]:
+def other_api(target: Target) -> Iterator[ApiClient]:
     if not target.other_token:
         pytest.skip("tenant isolation needs --other-token (CONTRACT_OTHER_TOKEN)")
-    client = ApiClient(target, ledger, target.other_token)
+    client = ApiClient(target, RUN.gate_url, RUN.prefix, target.other_token)
     yield client
     client.close()
 
 
 @pytest.fixture
-def experiment(api: ApiClient) -> dict:
+def experiment(api: ApiClient) -> dict[str, Any]:
     """A fresh experiment of this run, on the evaluator scoring path."""
     return api.create()
 
 
+# -- findings ------------------------------------------------------------------------------------------
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if RUN.gate is not None and RUN.gate.state.cap_reached:
+        pytest.exit(f"request cap reached: the run sent {RUN.gate.state.sent} requests "
+                    f"(--max-requests {RUN.gate.max_requests}, the rest kept for clean-up)", returncode=EXIT_USAGE)
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
-    if report.failed and call.excinfo is not None and RUN.target is not None:
-        RUN.violations.append((item.nodeid.split("::", 1)[-1], RUN.target.mask(str(call.excinfo.value))))
+    if RUN.target is None or call.when != "call" or item.get_closest_marker("records_findings"):
+        if report.passed and call.when == "call":
+            RUN.passed.append(item.nodeid.split("::", 1)[-1])
+        return report
+    if report.passed:
+        RUN.passed.append(item.nodeid.split("::", 1)[-1])
+    elif report.failed and call.excinfo is not None:
+        finding = _finding_of(item, call.excinfo.value)
+        if finding is not None:
+            RUN.findings.add(finding)
+            if finding.kind == ASSUMPTION and not RUN.target.strict:
+                report.outcome = "skipped"
+                report.longrepr = (str(item.path), item.location[1] or 0,
+                                   f"refuted assumption {finding.assumption} (see the summary)")
     return report
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if RUN.target is None or RUN.ledger is None:
+def _finding_of(item: pytest.Item, exc: BaseException) -> Finding | None:
+    assert RUN.reproducer is not None
+    test = item.nodeid.split("::", 1)[-1]
+    marked = item.get_closest_marker("assumption")
+    if isinstance(exc, RuleBroken):
+        assumption = exc.assumption or (str(marked.args[0]) if marked and not exc.server_fault else None)
+        return Finding(ASSUMPTION if assumption else VIOLATION, "rule test", test, exc.rule, assumption=assumption,
+                       expected=exc.expected, got=RUN.reproducer.mask(exc.got), reproduce=exc.reproduce,
+                       spec=RUN.assumptions.where(assumption) if assumption and RUN.assumptions else "")
+    if isinstance(exc, httpx.HTTPError):
+        return Finding(VIOLATION, "rule test", test, f"network failure: {type(exc).__name__}",
+                       got=RUN.reproducer.mask(str(exc)))
+    message = RUN.reproducer.mask(str(exc))
+    return Finding(VIOLATION, "rule test", test, message.splitlines()[0] if message else type(exc).__name__,
+                   got="\n".join(message.splitlines()[1:]))
+
+
+def _gate_findings() -> list[Finding]:
+    if RUN.gate is None or RUN.reproducer is None:
+        return []
+    return [Finding(VIOLATION, "gate", "network failure", failure.error.splitlines()[0][:200],
+                    operation=f"{failure.method} {RUN.reproducer.url(failure.url)}")
+            for failure in RUN.gate.state.network_failures]
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which cleans up
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if RUN.target is None:
+        return
+    RUN.findings.extend(_gate_findings())
+    if RUN.target.junit:
+        write_junit(Path(RUN.target.junit), RUN.findings, RUN.passed, strict=RUN.target.strict)
+    if RUN.gate is not None and RUN.gate.state.cap_reached:
+        session.exitstatus = EXIT_USAGE
+    elif RUN.findings.violations() or (RUN.target.strict and RUN.findings.refuted()):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if RUN.target is None or RUN.gate is None or RUN.assumptions is None:
         return
     write = terminalreporter.write_line
-    if RUN.violations:
-        terminalreporter.section("contract violations", red=True)
-        for test_id, text in RUN.violations:
-            write(f"✗ {test_id}")
-            for line in text.splitlines():
-                write(f"    {line}")
-            write("")
+    lines = render(RUN.findings, RUN.assumptions, strict=RUN.target.strict)
+    if lines:
+        terminalreporter.section("contract findings", red=bool(RUN.findings.violations()))
+        for line in lines:
+            write(line)
     terminalreporter.section("contract run")
+    state = RUN.gate.state
     where = "embedded mock" if RUN.target.embedded else RUN.target.base_url
-    total = RUN.ledger.requests + RUN.schemathesis_requests
-    write(f"target: {where}; run prefix: {RUN.ledger.prefix}")
-    write(f"requests: {total} ({RUN.schemathesis_requests} by Schemathesis, {RUN.ledger.requests} by rule tests "
-          f"and clean-up); time: {time.monotonic() - RUN.started:.1f} s")
+    write(f"target: {where}; run prefix: {RUN.prefix}; seed: {RUN.target.seed if RUN.target.seed is not None else '-'}")
+    write(f"violations: {len(RUN.findings.violations())}; refuted assumptions: {len(RUN.findings.refuted())}")
+    write(f"requests: {state.sent} (cap {RUN.gate.max_requests}); created: {len(state.created)}, "
+          f"deleted: {sum(c.deleted for c in state.created.values())}; time: {time.monotonic() - RUN.started:.1f} s")
+    if state.cap_reached:
+        write(f"stopped: the request cap ({RUN.gate.max_requests}) was reached")
+    for refusal in state.refusals[:10]:
+        write(f"gate refused {refusal.method} {refusal.path}: {refusal.reason}")
+    for anomaly in state.anomalies[:10]:
+        write(f"note: {anomaly}")
     if RUN.leftovers:
         write(f"could not delete {len(RUN.leftovers)} experiment(s) created by this run: {', '.join(RUN.leftovers)}")
+
+
+__all__ = ["RUN", "VIOLATION"]

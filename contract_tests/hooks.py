@@ -1,6 +1,7 @@
 """Schemathesis hooks: make generated requests obey the rules a schema cannot say, and keep a run safe.
 
-Loaded by `schemathesis.toml` (so a plain `st run` uses them) and by the contract suite.
+Loaded by `schemathesis.toml` (so a plain `st run` uses them) and by the contract suite, which
+also registers its custom checks through this module (`contract_tests.checks`).
 
 Rules a generated request cannot know:
 * a create request's `experiment_id` is client-chosen and unique in the organization, so a
@@ -12,20 +13,18 @@ Rules a generated request cannot know:
   gone"; generated ones are pointed at ids known to exist (`CONTRACT_DATASET_ID`,
   `CONTRACT_EVALUATOR_ID`, `CONTRACT_EVALUATOR_WORKFLOW_ID`, the default world's otherwise).
 Safety on a shared deployment:
-* PATCH, PUT and DELETE only ever reach experiments this run created: a request aimed at any
+* PATCH, PUT and DELETE only ever reach experiments this process created: a request aimed at any
   other id is aimed instead at a throwaway experiment created for it on the spot (so the request
   still meets an existing experiment, as Schemathesis' stateful checks expect);
-* a created experiment's `name` carries the run prefix (`CONTRACT_RUN_PREFIX`);
-* requests are counted and capped (`CONTRACT_MAX_REQUESTS`); the count and the created ids are
-  written to `CONTRACT_STATE_FILE` at exit, for the suite to report and clean up.
+* every created experiment is named with the run prefix (`CONTRACT_RUN_PREFIX`).
+The contract suite sends all of this through its gate (`contract_tests.gate`), which enforces the
+same rules, counts every request and caps them.
 Values that are themselves invalid (wrong type, pattern, length) are left alone, so negative cases
 stay negative.
 """
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import re
 import threading
@@ -33,10 +32,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import requests
+import httpx
 import schemathesis
 
-from . import checks  # noqa: F401  (registers the suite's custom checks with Schemathesis)
+from . import checks
+from .checks import operation_id_of
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RUN_PREFIX = os.environ.get("CONTRACT_RUN_PREFIX") or f"ct-{uuid.uuid4().hex[:8]}"
@@ -47,25 +47,17 @@ KNOWN_IDS = {
 }
 BODY_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
 MUTATING_BY_ID = frozenset({"updateExperiment", "replaceExperiment", "deleteExperiment"})
-MAX_REQUESTS = int(os.environ.get("CONTRACT_MAX_REQUESTS") or 0)
+checks.register()
 
 
 class RunState:
-    """Requests sent and experiments created by this process (Schemathesis workers are threads)."""
+    """Experiments created by this process (Schemathesis workers are threads) and id aliases."""
 
-    def __init__(self, owned: list[str]) -> None:
+    def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.requests = 0
-        self.owned = list(owned)
-        self.created: list[str] = []
+        self.owned: set[str] = set()
         self.aliases: dict[str, str] = {}  # generated experiment_id -> the fresh id sent instead
         self.original_of: dict[str, str] = {}
-
-    def count(self) -> None:
-        with self.lock:
-            self.requests += 1
-            if MAX_REQUESTS and self.requests > MAX_REQUESTS:
-                raise RuntimeError(f"request cap reached: this run may send at most {MAX_REQUESTS} requests")
 
     def alias(self, generated: str) -> str:
         """A fresh id standing for `generated` from now on (and for any id it replaced before)."""
@@ -82,22 +74,18 @@ class RunState:
 
     def add(self, experiment_id: str) -> None:
         with self.lock:
-            self.created.append(experiment_id)
-            self.owned.append(experiment_id)
+            self.owned.add(experiment_id)
 
     def drop(self, experiment_id: str) -> None:
         with self.lock:
-            if experiment_id in self.owned:
-                self.owned.remove(experiment_id)
+            self.owned.discard(experiment_id)
 
-    def dump(self, path: str) -> None:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump({"requests": self.requests, "created": self.created}, fh)
+    def owns(self, experiment_id: str) -> bool:
+        with self.lock:
+            return experiment_id in self.owned
 
 
-STATE = RunState([])
-if os.environ.get("CONTRACT_STATE_FILE"):
-    atexit.register(STATE.dump, os.environ["CONTRACT_STATE_FILE"])
+STATE = RunState()
 
 
 def _valid_reference(value: Any) -> bool:
@@ -135,10 +123,13 @@ def align_references(body: Any) -> None:
 
 
 def prefix_name(body: Any) -> None:
-    """Mark a created experiment's name as this run's (once: a case may be sent again)."""
-    name = body.get("name") if isinstance(body, dict) else None
-    if isinstance(name, str) and 1 <= len(name) <= 255 and not name.startswith(RUN_PREFIX):
-        body["name"] = f"{RUN_PREFIX} {name}"[:255]
+    """Mark a created experiment's name as this run's (once: a case may be sent again). A create
+    without a name gets one, so nothing the run creates goes unmarked."""
+    if not isinstance(body, dict):
+        return
+    name = body.get("name", "")
+    if isinstance(name, str) and len(name) <= 255 and not name.startswith(RUN_PREFIX):
+        body["name"] = f"{RUN_PREFIX} {name}"[:255].rstrip()
 
 
 def prepare_body(operation_id: str | None, body: Any, path_parameters: dict[str, Any] | None) -> None:
@@ -149,20 +140,20 @@ def prepare_body(operation_id: str | None, body: Any, path_parameters: dict[str,
         prefix_name(body)
 
 
-def create_throwaway(base_url: str, headers: dict[str, str]) -> str:
+def throwaway_body() -> dict[str, Any]:
+    return {"dataset_id": KNOWN_IDS["dataset_id"], "name": f"{RUN_PREFIX} throwaway",
+            "workflow": [{"type": "completion", "config": {"model": "gpt-4o-mini"}}],
+            "evaluator_ids": [KNOWN_IDS["evaluator_ids"]]}
+
+
+def create_throwaway(base_url: str) -> str:
     """Create an experiment of this run to take a mutation aimed elsewhere; returns its id.
 
-    `headers` are the ones the run sends (`-H`, or the suite's configuration), so it is created
-    with the run's own credentials."""
-    STATE.count()
-    auth = {k: v for k, v in headers.items() if k.lower() == "authorization"}
-    if not auth and os.environ.get("CONTRACT_TOKEN"):
-        auth = {"Authorization": f"Bearer {os.environ['CONTRACT_TOKEN']}"}
-    response = requests.post(
-        f"{base_url.rstrip('/')}/experiments/", timeout=30, headers=auth,
-        json={"dataset_id": KNOWN_IDS["dataset_id"], "name": f"{RUN_PREFIX} throwaway",
-              "workflow": [{"type": "completion", "config": {"model": "gpt-4o-mini"}}],
-              "evaluator_ids": [KNOWN_IDS["evaluator_ids"]]})
+    It is created with the run's token (`CONTRACT_TOKEN`, which the suite and README's `st run`
+    line set; the suite's configuration sends the same token with every generated request)."""
+    token = os.environ.get("CONTRACT_TOKEN", "")
+    response = httpx.post(f"{base_url.rstrip('/')}/experiments/", json=throwaway_body(), timeout=30,
+                          headers={"Authorization": f"Bearer {token}"} if token else {})
     response.raise_for_status()
     experiment_id = response.json()["id"]
     STATE.add(experiment_id)
@@ -171,37 +162,37 @@ def create_throwaway(base_url: str, headers: dict[str, str]) -> str:
 
 def confine_target(operation_id: str | None, path_parameters: dict[str, Any] | None,
                    make_throwaway: Callable[[], str]) -> None:
-    """Point PATCH/PUT/DELETE at an experiment this run owns."""
+    """Point PATCH/PUT/DELETE at an experiment this process created."""
     if operation_id not in MUTATING_BY_ID or not path_parameters:
         return
     current = path_parameters.get("experiment_id")
     if isinstance(current, str) and ID_PATTERN.match(current):
         current = path_parameters["experiment_id"] = STATE.resolve(current)
-        if current not in STATE.owned:
+        if not STATE.owns(current):
             path_parameters["experiment_id"] = make_throwaway()
 
 
-def _operation_id(case: Any) -> str | None:
-    return case.operation.definition.raw.get("operationId")
-
-
 @schemathesis.hook
-def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
-    operation_id = _operation_id(case)
-    confine_target(operation_id, case.path_parameters, lambda: create_throwaway(
-        case.operation.base_url, case.operation.schema.config.headers_for(operation=case.operation)))
+def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    operation_id = operation_id_of(case.method, case.path)
+    confine_target(operation_id, case.path_parameters, lambda: create_throwaway(case.operation.base_url))
     prepare_body(operation_id, case.body, case.path_parameters)
-    STATE.count()
 
 
 @schemathesis.hook
 def after_call(ctx: Any, case: Any, response: Any) -> None:
-    if _operation_id(case) == "deleteExperiment" and response.status_code == 204:
+    operation_id = operation_id_of(case.method, case.path)
+    if operation_id == "deleteExperiment" and response.status_code == 204:
         STATE.drop(case.path_parameters["experiment_id"])
-    if _operation_id(case) == "createExperiment" and response.status_code == 201:
+    if operation_id in MUTATING_BY_ID and response.status_code == 409:
+        # A live backend may have started the experiment on its own: its 409 is legitimate, and the
+        # next mutation gets a fresh (pending) experiment instead of meeting the lock again.
+        STATE.drop(case.path_parameters["experiment_id"])
+    if operation_id == "createExperiment" and 200 <= response.status_code < 300:
         try:
-            experiment_id = response.json().get("id")
+            created = response.json()
         except ValueError:
             return
-        if isinstance(experiment_id, str):
-            STATE.add(experiment_id)
+        if isinstance(created, dict) and isinstance(created.get("id"), str) \
+                and str(created.get("name", "")).startswith(RUN_PREFIX):
+            STATE.add(created["id"])

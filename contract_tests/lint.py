@@ -13,7 +13,9 @@ documented where they can happen, every 4xx with a body schema and an example; [
 request objects close additionalProperties, PATCH bodies require nothing, no readOnly property is
 required in a request; [bounded-input] strings, numbers and arrays in requests are bounded;
 [create-links] a create operation links to the operations that read and change what it created;
-[unused-component] every component is used; [duplicate-schema] no inline schema repeats a component.
+[unused-component] every component is used; [duplicate-schema] no inline schema repeats a component;
+[assumption-marks] the root `x-assumptions` registry maps kebab-case ids to one sentence each, every
+`x-assumption` names registry ids, and every keyword an `x-documented` lists is on its schema.
 """
 
 from __future__ import annotations
@@ -416,6 +418,37 @@ class Linter:
                     self.report("duplicate-schema", pointer,
                                 f"this inline schema repeats components/schemas/{name}; use its $ref", "warning")
 
+    # -- 10. documented vs assumed --------------------------------------------------------------------------
+
+    def assumption_rules(self) -> None:
+        registry = self.doc.data.get("x-assumptions")
+        if registry is not None and not isinstance(registry, dict):
+            self.report("assumption-marks", ("x-assumptions",), "x-assumptions maps assumption ids to sentences")
+            registry = {}
+        registry = registry or {}
+        for key, text in registry.items():
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(key)):
+                self.report("assumption-marks", ("x-assumptions", str(key)), f"assumption id {key!r} is not kebab-case")
+            if not isinstance(text, str) or not 10 <= len(text) <= 400 or not text.rstrip().endswith((".", ")")):
+                self.report("assumption-marks", ("x-assumptions", str(key)),
+                            f"assumption {key!r} needs one sentence (10-400 characters) saying what is assumed")
+        for pointer, node in _walk(self.doc.data, ()):
+            if not isinstance(node, dict):
+                continue
+            if "x-assumption" in node:
+                value = node["x-assumption"]
+                ids = [value] if isinstance(value, str) else value if isinstance(value, list) else [None]
+                for assumption_id in ids:
+                    if assumption_id not in registry:
+                        self.report("assumption-marks", (*pointer, "x-assumption"),
+                                    f"x-assumption {assumption_id!r} is not in the x-assumptions registry")
+            if "x-documented" in node:
+                keywords = node["x-documented"]
+                absent = [k for k in keywords if k not in node] if isinstance(keywords, list) else [keywords]
+                if absent:
+                    self.report("assumption-marks", (*pointer, "x-documented"),
+                                f"x-documented lists keywords this schema does not have: {absent}")
+
     def _security_requirements(self) -> Iterator[dict]:
         yield from self.doc.data.get("security") or []
         for _, _, operation, _ in self.doc.operations():
@@ -434,6 +467,7 @@ class Linter:
             self.request_rules()
             self.link_rules()
             self.component_rules()
+            self.assumption_rules()
         return sorted(self.findings, key=lambda f: (f.line, f.column, f.rule))
 
 

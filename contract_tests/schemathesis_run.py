@@ -1,8 +1,16 @@
-"""Run Schemathesis (its own CLI, all its default checks plus ours) against a target, one phase at a time."""
+"""Run Schemathesis (its own CLI, all its checks plus ours) through the gate, one phase at a time,
+and read what it found from its NDJSON report.
+
+Every run happens in a fresh temporary directory with Schemathesis' crash cache off, so nothing
+is written into the checkout and no earlier run's failures are replayed (a replay would send
+writes, even in a read-only run). Output sanitization is off, because it masks by key name
+(`max_tokens` became `[Filtered]`, so reproduce lines did not reproduce); the suite masks the
+run's tokens by value instead, and the report never leaves the temporary directory. Bodies up to
+8 MiB are recorded whole, so the suite can re-check what a check found wrong.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,19 +18,27 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .assumptions import Assumptions
 from .config import SPEC_PATH, Target
+from .findings import Finding, Reproducer, from_schemathesis
+from .gate import READ_OPERATIONS
 
-ROOT = SPEC_PATH.parent
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-READ_ONLY_OPERATIONS = ("listExperiments", "filterExperiments", "getExperimentSummary",
-                        "summarizeFilteredExperiments", "getExperiment")
+# Checks that send requests of other methods than the one tested (not for a read-only run).
+WRITING_CHECKS = ("unsupported_method", "allow_header_conformance")
 # The token reaches Schemathesis through the environment, never the command line or the output.
 CONFIG = """\
 hooks = "contract_tests.hooks"
 headers = { Authorization = "Bearer ${CONTRACT_TOKEN}" }
 
 [output.sanitization]
-enabled = true
+enabled = false
+
+[output.truncation]
+max-recorded-payload-size = 8388608
+
+[cache]
+enabled = false
 """
 
 
@@ -30,50 +46,37 @@ enabled = true
 class PhaseResult:
     phase: str
     exit_code: int
+    findings: list[Finding]
     output: str
-    requests: int
-    created: list[str]
-
-    @property
-    def failures(self) -> str:
-        """The failure section of Schemathesis' report (what broke, how to reproduce it)."""
-        text = self.output
-        start = text.find("FAILURES")
-        end = text.find("SUMMARY")
-        return text[start:end].strip() if start != -1 else text[-4000:]
 
 
-def run_phase(target: Target, phase: str, *, prefix: str, budget: int,
-              report_dir: Path | None = None) -> PhaseResult:
-    with tempfile.TemporaryDirectory(prefix="contract-") as tmp:
-        config = Path(tmp) / "schemathesis.toml"
+def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumptions: Assumptions,
+              reproducer: Reproducer) -> PhaseResult:
+    with tempfile.TemporaryDirectory(prefix="contract-schemathesis-") as tmp:
+        work = Path(tmp)
+        config = work / "schemathesis.toml"
         config.write_text(CONFIG)
-        state_file = Path(tmp) / "state.json"
+        report = work / "events.ndjson"
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
-                   str(SPEC_PATH), "--url", target.base_url, "--phases", phase, "--checks", "all",
-                   "--max-examples", str(target.max_examples), "--workers", "1",
-                   "--request-timeout", str(target.timeout), "--max-failures", "20"]
+                   str(SPEC_PATH), "--url", gate_url, "--phases", phase, "--checks", "all",
+                   "--continue-on-failure", "--max-examples", str(target.max_examples), "--workers", "1",
+                   "--request-timeout", str(target.timeout + 5), "--report", "ndjson",
+                   "--report-ndjson-path", str(report)]
         if target.seed is not None:
             command += ["--seed", str(target.seed)]
-        if target.rate_limit:
-            command += ["--rate-limit", f"{int(target.rate_limit)}/s"]
         if target.read_only:
-            for operation_id in READ_ONLY_OPERATIONS:
+            for operation_id in sorted(READ_OPERATIONS):
                 command += ["--include-operation-id", operation_id]
-        if report_dir is not None:
-            command += ["--report", "junit", "--report-junit-path", str(report_dir / f"schemathesis-{phase}.xml")]
+            command += ["--exclude-checks", ",".join(WRITING_CHECKS)]
         env = {
             **os.environ,
             "CONTRACT_TOKEN": target.token,
             "CONTRACT_RUN_PREFIX": prefix,
-            "CONTRACT_STATE_FILE": str(state_file),
-            "CONTRACT_MAX_REQUESTS": str(max(budget, 1)),
             "CONTRACT_DATASET_ID": target.dataset_id,
             "CONTRACT_EVALUATOR_ID": target.evaluator_id,
             "CONTRACT_EVALUATOR_WORKFLOW_ID": target.evaluator_workflow_id,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SPEC_PATH.parent), os.environ.get("PYTHONPATH")])),
         }
-        proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        state = json.loads(state_file.read_text()) if state_file.exists() else {"requests": 0, "created": []}
-    output = target.mask(proc.stdout + proc.stderr)
-    return PhaseResult(phase, proc.returncode, output, state["requests"], state["created"])
+        proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
+        findings = list(from_schemathesis(report, phase, assumptions, reproducer))
+    return PhaseResult(phase, proc.returncode, findings, reproducer.mask(proc.stdout + proc.stderr))

@@ -7,13 +7,14 @@ import time
 import jwt
 import pytest
 
-from .client import ApiClient, expect
+from .client import ApiClient, expect, expect_equal, expect_true
+from .config import Target
 
 JWT_SECRET_NOT_THE_SERVERS = "contract-suite-secret-the-server-does-not-know"
 
 
-def _jwt(claims: dict) -> str:
-    return jwt.encode(claims, JWT_SECRET_NOT_THE_SERVERS, algorithm="HS256")
+def _jwt(claims: dict, secret: str = JWT_SECRET_NOT_THE_SERVERS) -> str:
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 BAD_CREDENTIALS = {
@@ -31,9 +32,22 @@ def test_bad_credentials_are_401(api: ApiClient, label: str, method: str, path: 
     token = BAD_CREDENTIALS[label]
     response = api.request(method, path, token=token, authenticated=token is not None,
                            json_body={} if method == "POST" else None)
-    expect(response, 401, f"{label} is refused", api.target)
-    assert "Bearer" in response.headers.get("WWW-Authenticate", ""), \
-        f"a 401 says how to authenticate (WWW-Authenticate: Bearer); got {dict(response.headers)}"
+    expect(response, 401, f"{label} is refused with 401")
+    expect_true("Bearer" in response.headers.get("WWW-Authenticate", ""),
+                "a 401 says how to authenticate (WWW-Authenticate: Bearer)", response,
+                detail=f"WWW-Authenticate: {response.headers.get('WWW-Authenticate')!r}", assumption="www-authenticate")
+
+
+def test_a_valid_dashboard_jwt_is_accepted(api: ApiClient, target: Target) -> None:
+    if not (target.jwt_secret and target.jwt_org_id):
+        pytest.skip("a valid dashboard JWT needs --jwt-secret and --jwt-org-id (CONTRACT_JWT_SECRET, "
+                    "CONTRACT_JWT_ORG_ID)")
+    token = _jwt({"org_id": target.jwt_org_id, "exp": int(time.time()) + 600}, target.jwt_secret)
+    with_jwt = api.request("GET", "/experiments/summary/", token=token)
+    expect(with_jwt, 200, "a dashboard JWT (HS256, org_id, exp) authenticates")
+    with_key = api.request("GET", "/experiments/summary/")
+    expect_equal(with_jwt.json().get("total_count"), with_key.json().get("total_count"),
+                 "the JWT's organization is the API key's (same count)", with_jwt)
 
 
 @pytest.mark.mutating
@@ -42,27 +56,31 @@ def test_bad_credentials_cannot_change_an_experiment(api: ApiClient, experiment:
     token = BAD_CREDENTIALS[label]
     response = api.request("PATCH", f"/experiments/{experiment['id']}/", token=token,
                            authenticated=token is not None, json_body={"name": "intruder"})
-    expect(response, 401, f"{label} cannot PATCH", api.target)
-    assert api.get(experiment["id"]).json()["name"] == experiment["name"], "the experiment is unchanged"
+    expect(response, 401, f"{label} cannot PATCH")
+    read = api.get(experiment["id"])
+    expect_equal(read.json()["name"], experiment["name"], "the experiment is unchanged", read)
 
 
 @pytest.mark.mutating
 @pytest.mark.parametrize("method", ["GET", "PATCH", "PUT", "DELETE"])
 def test_another_organization_gets_404(api: ApiClient, other_api: ApiClient, experiment: dict, method: str) -> None:
-    body = {"name": f"{api.ledger.prefix} intruder"} if method in ("PATCH", "PUT") else None
+    body = {"name": f"{api.prefix} intruder"} if method in ("PATCH", "PUT") else None
     response = other_api.request(method, f"/experiments/{experiment['id']}/", json_body=body)
-    expect(response, 404, f"another organization's {method} is 404 (never 403, nothing leaks)", api.target)
+    expect(response, (403, 404), f"another organization's {method} is refused")
     read = api.get(experiment["id"])
-    expect(read, 200, "the experiment is still there for its organization", api.target)
-    assert read.json()["name"] == experiment["name"], "the other organization changed nothing"
+    expect(read, 200, "the experiment is still there for its organization")
+    expect_equal(read.json()["name"], experiment["name"], "the other organization changed nothing", read)
+    expect(response, 404, f"another organization's {method} is 404 (never 403, nothing leaks)",
+           assumption="tenant-404")
 
 
 @pytest.mark.mutating
 def test_another_organization_does_not_list_it(api: ApiClient, other_api: ApiClient, experiment: dict) -> None:
     listed = other_api.request("GET", "/experiments/?page_size=100")
-    expect(listed, 200, "listing works", api.target)
-    assert experiment["id"] not in [e["id"] for e in listed.json()], "another organization's list leaks it"
+    expect(listed, 200, "listing works")
+    expect_true(experiment["id"] not in [e["id"] for e in listed.json()], "another organization's list omits it",
+                listed)
     filtered = other_api.request("POST", "/experiments/list/", json_body={
         "filters": {"name": {"operator": "", "value": experiment["name"]}}, "is_exporting": True})
-    expect(filtered, 200, "filtering works", api.target)
-    assert filtered.json()["count"] == 0, f"another organization's filter finds it: {filtered.text[:300]}"
+    expect(filtered, 200, "filtering works")
+    expect_equal(filtered.json()["count"], 0, "another organization's filter does not find it", filtered)

@@ -158,10 +158,10 @@ def leaks_across_organizations(app: ASGIApp) -> ASGIApp:
 
 
 def crashes_on_large_batch(app: ASGIApp) -> ASGIApp:
-    """A large but valid number makes the server fail."""
+    """A valid batch_size of 100 (the default) or more makes the server fail."""
     def before(ex: Exchange) -> None:
         size = ex.body.get("batch_size") if isinstance(ex.body, dict) else None
-        if isinstance(size, int) and not isinstance(size, bool) and size > 5000:
+        if isinstance(size, int) and not isinstance(size, bool) and size >= 100:
             ex.answered, ex.status = True, 500
             ex.response_headers = {"content-type": "application/json"}
             ex.response = {"detail": "Internal server error."}
@@ -191,6 +191,56 @@ def null_keeps_description(app: ASGIApp) -> ASGIApp:
     return Faulty(app, before=before)
 
 
+def ignores_unknown_references_on_writes(app: ASGIApp) -> ASGIApp:
+    """A PATCH or PUT naming a dataset or evaluator that does not exist answers 200 (changing nothing)."""
+    def after(ex: Exchange) -> None:
+        detail = ex.response.get("detail", "") if isinstance(ex.response, dict) else ""
+        if ex.method in ("PATCH", "PUT") and ex.status == 404 and "not found in this organization" in detail \
+                and "experiment" not in detail.lower():
+            ex.method, ex.body, ex.retry = "GET", None, True
+            ex.headers.pop("content-type", None)
+    return Faulty(app, after=after)
+
+
+def contains_ignores_case(app: ASGIApp) -> ASGIApp:
+    """The filter operator `contains` matches case-insensitively (it is documented as case-sensitive)."""
+    def before(ex: Exchange) -> None:
+        filters = ex.body.get("filters") if isinstance(ex.body, dict) else None
+        for condition in (filters or {}).values() if isinstance(filters, dict) else ():
+            if isinstance(condition, dict) and condition.get("operator") == "contains":
+                condition["operator"] = "icontains"
+    return Faulty(app, before=before)
+
+
+def rejects_dashboard_jwts(app: ASGIApp) -> ASGIApp:
+    """A valid dashboard JWT is refused: only API keys authenticate."""
+    def before(ex: Exchange) -> None:
+        if ex.headers.get("authorization", "").count(".") == 2:
+            ex.answered, ex.status = True, 401
+            ex.response_headers = {"content-type": "application/json", "www-authenticate": "Bearer"}
+            ex.response = {"detail": "Invalid token."}
+    return Faulty(app, before=before)
+
+
+def no_running_lock(app: ASGIApp) -> ASGIApp:
+    """A PATCH of a running experiment's execution fields answers 200 instead of 409 (an assumption)."""
+    def after(ex: Exchange) -> None:
+        if ex.method in ("PATCH", "PUT") and ex.status == 409:
+            ex.method, ex.body, ex.retry = "GET", None, True
+            ex.headers.pop("content-type", None)
+    return Faulty(app, after=after)
+
+
+def no_body_limit(app: ASGIApp) -> ASGIApp:
+    """A body over 1 MiB is read and judged like any other (400 on its fields), not refused with 413."""
+    def before(ex: Exchange) -> None:
+        if ex.method in ("POST", "PUT", "PATCH") and len(json.dumps(ex.body)) > 1024 * 1024:
+            ex.answered, ex.status = True, 400
+            ex.response_headers = {"content-type": "application/json"}
+            ex.response = {"description": ["Ensure this field has no more than 10000 characters."]}
+    return Faulty(app, before=before)
+
+
 FAULTS: dict[str, Callable[[ASGIApp], ASGIApp]] = {
     "drops_dataset_name": drops_dataset_name,
     "slugs_win_over_ids": slugs_win_over_ids,
@@ -200,6 +250,11 @@ FAULTS: dict[str, Callable[[ASGIApp], ASGIApp]] = {
     "skips_auth": skips_auth,
     "delete_does_nothing": delete_does_nothing,
     "null_keeps_description": null_keeps_description,
+    "ignores_unknown_references_on_writes": ignores_unknown_references_on_writes,
+    "contains_ignores_case": contains_ignores_case,
+    "rejects_dashboard_jwts": rejects_dashboard_jwts,
+    "no_running_lock": no_running_lock,
+    "no_body_limit": no_body_limit,
 }
 
 

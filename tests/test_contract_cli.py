@@ -8,7 +8,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import httpx
 from broken_deployments import ACME_KEY, build
 
 from contract_tests.embedded import free_port, serve
@@ -43,33 +42,70 @@ def test_refused_token_is_exit_2():
     assert result.returncode == 2 and "refused the token (401)" in result.stdout
 
 
-def test_options_come_from_the_environment_and_read_only_changes_nothing(tmp_path):
+class Counting:
+    """An ASGI layer that records the method and path of every request that reaches the deployment."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.received: list[tuple[str, str]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            self.received.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+    def writes(self) -> list[tuple[str, str]]:
+        reads = ("/api/v2/experiments/list/", "/api/v2/experiments/summary/")
+        return [(m, p) for m, p in self.received if m not in ("GET", "HEAD", "OPTIONS") and p not in reads]
+
+
+ENV_OPTIONS = {"CONTRACT_TOKEN": ACME_KEY, "CONTRACT_DATASET_ID": "ds_7a6b5c4d", "CONTRACT_EVALUATOR_ID": "helpfulness",
+               "CONTRACT_EVALUATOR_WORKFLOW_ID": "ewv_3c2b1a09"}
+
+
+def test_a_failing_run_reports_each_finding_and_a_later_read_only_run_sends_no_write(tmp_path):
     junit = tmp_path / "report.xml"
-    with serve(build(None)) as origin:
-        before = httpx.get(f"{origin}/api/v2/experiments/summary/", headers={"Authorization": f"Bearer {ACME_KEY}"})
-        result = suite("--read-only", "--max-examples", "5", env={
-            "CONTRACT_BASE_URL": f"{origin}/api/v2", "CONTRACT_TOKEN": ACME_KEY, "CONTRACT_DATASET_ID": "ds_7a6b5c4d",
-            "CONTRACT_EVALUATOR_ID": "helpfulness", "CONTRACT_EVALUATOR_WORKFLOW_ID": "ewv_3c2b1a09",
-            "CONTRACT_JUNIT": str(junit)})
-        after = httpx.get(f"{origin}/api/v2/experiments/summary/", headers={"Authorization": f"Bearer {ACME_KEY}"})
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "deselected" in result.stdout  # the tests that write were left out
-    assert before.json() == after.json()
-    suite_xml = ET.parse(junit).getroot()
-    cases = suite_xml.iter("testcase")
-    names = {case.get("name") for case in cases}
-    assert "test_unknown_experiment_is_404" in names and not any("patch" in n for n in names)
-    assert ACME_KEY not in junit.read_text() and ACME_KEY not in result.stdout
+    with serve(build("crashes_on_large_batch")) as origin:
+        failing = suite("-k", "schema_conformance and coverage", "--max-examples", "5", env={
+            **ENV_OPTIONS, "CONTRACT_BASE_URL": f"{origin}/api/v2", "CONTRACT_JUNIT": str(junit)})
+    assert failing.returncode == 1, failing.stdout[-3000:]
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert any("not_a_server_error" in c.get("name", "") for c in failures), [c.get("name") for c in cases]
+    assert len({c.get("name") for c in failures}) == len(failures) >= 2  # one test case per distinct finding
+    assert ACME_KEY not in junit.read_text() and ACME_KEY not in failing.stdout
+
+    counting = Counting(build(None))
+    with serve(counting) as origin:
+        read_only = suite("--read-only", "--max-examples", "5", env={**ENV_OPTIONS,
+                                                                      "CONTRACT_BASE_URL": f"{origin}/api/v2"})
+    assert read_only.returncode == 0, read_only.stdout[-3000:]
+    assert "deselected" in read_only.stdout  # the tests that write were left out
+    assert len(counting.received) > 100 and counting.writes() == []
+    assert not (ROOT / ".schemathesis").exists()  # no crash cache (nor its replays) in the checkout
 
 
-def test_the_documented_schemathesis_command_passes_against_the_mock():
-    """README's by-hand `st run` (hooks from schemathesis.toml, token only in -H) finds nothing."""
+def test_the_request_cap_counts_every_request_and_stops_the_run_with_exit_2():
+    counting = Counting(build(None))
+    with serve(counting) as origin:
+        result = suite("--max-requests", "150", "--max-examples", "5", env={
+            **ENV_OPTIONS, "CONTRACT_BASE_URL": f"{origin}/api/v2"})
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert "request cap reached" in result.stdout + result.stderr
+    assert len(counting.received) <= 150 + 1  # + the preflight request, sent before the run starts
+    created = {p for m, p in counting.received if m == "POST" and p == "/api/v2/experiments/"}
+    assert not created or "could not delete" not in result.stdout  # what it created fit under the cap to delete
+
+
+def test_the_documented_schemathesis_command_passes_against_the_mock(tmp_path):
+    """README's by-hand `st run` (hooks and the token from schemathesis.toml) finds nothing."""
     with serve(build(None)) as origin:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("st")), "run", "openapi.yaml", "--url", f"{origin}/api/v2",
-             "-H", f"Authorization: Bearer {ACME_KEY}", "--max-examples", "5", "--seed", "3",
+            [str(Path(sys.executable).with_name("st")), "--config-file", str(ROOT / "schemathesis.toml"), "run",
+             str(ROOT / "openapi.yaml"), "--url", f"{origin}/api/v2", "--max-examples", "5", "--seed", "3",
              "--phases", "examples,coverage"],
-            cwd=ROOT, env=clean, capture_output=True, text=True, timeout=600)
+            cwd=tmp_path, env={**clean, "CONTRACT_TOKEN": ACME_KEY, "PYTHONPATH": str(ROOT)},
+            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout

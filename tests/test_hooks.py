@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.hooks import KNOWN_IDS, RUN_PREFIX, STATE, confine_target, prepare_body
+from contract_tests.checks import operation_id_of
+from contract_tests.hooks import KNOWN_IDS, RUN_PREFIX, STATE, after_call, confine_target, prepare_body
 
 
 def test_create_gets_a_fresh_id_that_later_requests_resolve_to():
@@ -69,3 +70,31 @@ def test_other_operations_are_untouched():
     body = {"experiment_id": "0", "dataset_id": "x"}
     prepare_body("filterExperiments", body, None)
     assert body == {"experiment_id": "0", "dataset_id": "x"}
+
+
+def test_a_create_without_a_name_gets_the_run_prefix():
+    body = {"dataset_id": "ds"}
+    prepare_body("createExperiment", body, None)
+    assert body["name"] == RUN_PREFIX
+
+
+def test_a_409_hands_the_next_mutation_a_fresh_experiment():
+    """A live backend that started the experiment on its own answers 409: move on to a fresh one."""
+    STATE.add("started-on-its-own")
+
+    class Answer:
+        status_code = 409
+
+    class Case:
+        method, path = "PATCH", "/experiments/{experiment_id}/"
+        path_parameters = {"experiment_id": "started-on-its-own"}
+
+    after_call(None, Case(), Answer())
+    path = {"experiment_id": "started-on-its-own"}
+    confine_target("updateExperiment", path, make_throwaway=lambda: "fresh-1")
+    assert path == {"experiment_id": "fresh-1"}
+
+
+def test_operations_are_named_from_the_spec():
+    assert operation_id_of("patch", "/experiments/{experiment_id}/") == "updateExperiment"
+    assert operation_id_of("OPTIONS", "/experiments/{experiment_id}/") is None

@@ -1,0 +1,436 @@
+"""What a contract run found: contract violations and refuted assumptions, one model for every report.
+
+A **violation** is documented behaviour broken, any 5xx, any network failure: the deployment is
+wrong (exit status 1). A **refuted assumption** is the deployment differing from a choice the
+mock makes where the vendor is silent (an `x-assumption` of openapi.yaml): it tells the team what
+production does, and where in the spec to change the mock to match (exit status 0 unless
+`--strict`).
+
+Findings come from the rule tests (`RuleBroken` raised by `client.expect`), from Schemathesis'
+NDJSON report (`from_schemathesis`: every failure of every check, and every error) and from the
+gate (network failures). Equal findings are counted once, with the first example kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+from mock_server.validation import SchemaValidator
+
+from .assumptions import STRICT_INPUT, Assumptions, marks
+from .checks import operation_id_of
+from .gate import GATE_HEADER, Created
+
+VIOLATION = "violation"
+ASSUMPTION = "assumption"
+IGNORED = "ignored"  # what a check reported that the contract allows
+# Checks whose failure refutes an assumption rather than breaking the documented contract;
+# the ones that need the request or response to decide are classified by `_classify`.
+CHECK_ASSUMPTIONS = {
+    "writes_store_strings_exactly": STRICT_INPUT,
+    "positive_data_acceptance": STRICT_INPUT,
+    "scoring_switch_clears_other_path": "scoring-path-switch",
+    "put_restores_defaults": "put-restores-defaults",
+    "unsupported_method": "method-not-allowed",
+    "allow_header_conformance": "method-not-allowed",
+}
+
+
+@dataclass
+class Finding:
+    kind: str  # VIOLATION | ASSUMPTION
+    source: str  # "rule test", "schemathesis <phase>", "gate"
+    rule: str  # the rule test or Schemathesis check
+    title: str
+    operation: str | None = None
+    assumption: str | None = None
+    expected: str = ""
+    got: str = ""
+    reproduce: str = ""
+    spec: str = ""
+    count: int = 1
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.kind, self.rule, self.operation, self.assumption, self.title.splitlines()[0] if self.title else "")
+
+
+class RuleBroken(AssertionError):
+    """A rule test's expectation that failed, with what the report needs to show it."""
+
+    def __init__(self, rule: str, expected: str, got: str, reproduce: str = "", *, assumption: str | None = None,
+                 server_fault: bool = False) -> None:
+        self.rule, self.expected, self.got, self.reproduce = rule, expected, got, reproduce
+        self.assumption = None if server_fault else assumption
+        self.server_fault = server_fault
+        lines = [f"Rule broken: {rule}", f"Expected: {expected}", f"Got: {got}"]
+        if reproduce:
+            lines.append(f"Reproduce:\n{reproduce}")
+        if self.assumption:
+            lines.insert(0, f"Refuted assumption: {self.assumption}")
+        super().__init__("\n".join(lines))
+
+
+class FindingLog:
+    """Every finding of the run, deduplicated, in the order found."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[tuple[Any, ...], Finding] = {}
+
+    def add(self, finding: Finding) -> None:
+        with self._lock:
+            known = self._by_key.get(finding.key)
+            if known is None:
+                self._by_key[finding.key] = finding
+            else:
+                known.count += finding.count
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.add(finding)
+
+    def all(self) -> list[Finding]:
+        with self._lock:
+            return list(self._by_key.values())
+
+    def violations(self) -> list[Finding]:
+        return [f for f in self.all() if f.kind == VIOLATION]
+
+    def refuted(self) -> list[Finding]:
+        return [f for f in self.all() if f.kind == ASSUMPTION]
+
+
+# -- reproduce lines -------------------------------------------------------------------------------
+
+MAX_SHOWN_BODY = 4000  # characters of a request body a reproduce line shows
+_SKIP_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent", "accept",
+                           "x-schemathesis-testcaseid"})
+
+
+@dataclass
+class Reproducer:
+    """Turns a request sent through the gate into curl lines against the deployment itself, with
+    every token masked by value, preceded by the create that makes an experiment of the run again."""
+
+    gate_base: str
+    target_base: str
+    secrets: tuple[str, ...] = field(repr=False)
+    created: Callable[[str], Created | None] = field(repr=False, default=lambda _id: None)
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def url(self, url: str) -> str:
+        return self.target_base + url[len(self.gate_base):] if url.startswith(self.gate_base) else url
+
+    def curl(self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes | None) -> str:
+        lines = [self._create_line(experiment_id) for experiment_id in self._run_ids(url)]
+        parts = ["curl", "-X", method.upper()]
+        for name, value in headers:
+            if name.lower() not in _SKIP_HEADERS:
+                parts += ["-H", f"{name}: {value}"]
+        if body:
+            text = body.decode("utf-8", "replace")
+            if len(text) > MAX_SHOWN_BODY:
+                text = f"{text[:MAX_SHOWN_BODY]}… ({len(body)} bytes; cut here)"
+            parts += ["--data-raw", text]
+        parts.append(self.url(url))
+        lines.append(" ".join(shlex.quote(p) for p in parts))
+        return self.mask("\n".join(line for line in lines if line))
+
+    def _run_ids(self, url: str) -> list[str]:
+        return [part for part in urlsplit(url).path.split("/") if part and self.created(part) is not None]
+
+    def _create_line(self, experiment_id: str) -> str:
+        created = self.created(experiment_id)
+        if created is None:
+            return ""
+        try:
+            body = json.loads(created.body)
+        except ValueError:
+            return ""
+        if isinstance(body, dict):
+            body.setdefault("experiment_id", experiment_id)  # the same id again
+        parts = ["curl", "-X", "POST", "-H", f"Authorization: {created.authorization}",
+                 "-H", "Content-Type: application/json", "--data-raw", json.dumps(body),
+                 f"{self.target_base}/experiments/"]
+        return "# first create the experiment again:\n" + " ".join(shlex.quote(p) for p in parts)
+
+
+# -- Schemathesis' NDJSON report -----------------------------------------------------------------
+
+def from_schemathesis(path: Path, phase: str, assumptions: Assumptions, reproducer: Reproducer) -> Iterator[Finding]:
+    """Every failure of every check, and every error, in one Schemathesis NDJSON report."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            event = json.loads(line)
+            if "ScenarioFinished" in event:
+                yield from _scenario_findings(event["ScenarioFinished"]["recorder"], phase, assumptions, reproducer)
+            elif "NonFatalError" in event:
+                error = event["NonFatalError"]
+                yield Finding(VIOLATION, f"schemathesis {phase}", "error", _error_title(error),
+                              operation=error.get("label"), got=reproducer.mask(json.dumps(error.get("value"))[:800]))
+            elif "FatalError" in event:
+                yield Finding(VIOLATION, f"schemathesis {phase}", "fatal error", "Schemathesis could not run",
+                              got=reproducer.mask(json.dumps(event["FatalError"])[:800]))
+
+
+def _error_title(error: dict[str, Any]) -> str:
+    value = error.get("value")
+    if isinstance(value, dict):
+        return str(value.get("message") or value.get("type") or value)[:200]
+    return str(value)[:200]
+
+
+def _scenario_findings(recorder: dict[str, Any], phase: str, assumptions: Assumptions,
+                       reproducer: Reproducer) -> Iterator[Finding]:
+    cases = recorder.get("cases", {})
+    interactions = recorder.get("interactions", {})
+    for case_id, checks in recorder.get("checks", {}).items():
+        for check in checks:
+            if check.get("status") != "failure":
+                continue
+            failure = (check.get("failure_info") or {}).get("failure") or {}
+            case = (cases.get(case_id) or {}).get("value") or {}
+            interaction = interactions.get(case_id) or {}
+            response = interaction.get("response") or {}
+            if _header(response, GATE_HEADER):
+                continue  # answered by the gate, not the deployment: reported as a gate finding
+            kind, assumption, why = _classify(check["name"], case, interaction, assumptions)
+            if kind == IGNORED:
+                continue
+            request = interaction.get("request") or {}
+            message = str(failure.get("message") or "")
+            yield Finding(
+                kind, f"schemathesis {phase}", check["name"], str(failure.get("title") or check["name"]),
+                operation=recorder.get("label"), assumption=assumption,
+                expected=reproducer.mask(f"{why}\n{message}" if why else message),
+                got=reproducer.mask(_describe_response(response)),
+                reproduce=reproducer.curl(request.get("method", case.get("method", "GET")), request.get("uri", ""),
+                                          _headers(request), _content(request)),
+                spec=assumptions.where(assumption) if assumption else "")
+
+
+def _classify(check: str, case: dict[str, Any], interaction: dict[str, Any],
+              assumptions: Assumptions) -> tuple[str, str | None, str]:
+    """(kind, assumption id, why) of one failed check."""
+    response = interaction.get("response") or {}
+    status = int(response.get("status_code") or 0)
+    if status >= 500:
+        return VIOLATION, None, "a server error is never part of the contract"
+    operation_id = _operation_id(case)
+    if check in CHECK_ASSUMPTIONS:
+        return ASSUMPTION, CHECK_ASSUMPTIONS[check], ""
+    if check == "negative_data_rejection":
+        if 400 <= status < 500:
+            # Refused after all, with a status Schemathesis does not count as a refusal (413 …).
+            documented_status = operation_id is not None and assumptions.response(operation_id, status) is not None
+            return (IGNORED, None, "") if documented_status else (ASSUMPTION, "error-statuses", "")
+        found, documented = _request_attribution(case, interaction, assumptions, operation_id)
+        if documented:
+            return VIOLATION, None, "documented rules the accepted request breaks: " + "; ".join(documented)
+        return ASSUMPTION, found, ""
+    if check == "status_code_conformance":
+        kind, found = _status_attribution(operation_id, status, case)
+        return kind, found, ""
+    if check == "response_schema_conformance":
+        found, documented = _response_attribution(operation_id, status, response, assumptions)
+        if documented:
+            return VIOLATION, None, "documented shape broken: " + "; ".join(documented)
+        return ASSUMPTION, found, ""
+    if check == "response_headers_conformance":
+        documented_headers = (assumptions.response(operation_id, status) or {}).get("headers") or {} \
+            if operation_id else {}
+        marked = [m for header in documented_headers.values() for m in marks(header)]
+        return (ASSUMPTION, marked[0], "") if marked else (VIOLATION, None, "")
+    return VIOLATION, None, ""
+
+
+def _operation_id(case: dict[str, Any]) -> str | None:
+    return operation_id_of(str(case.get("method", "")), str(case.get("path", "")))
+
+
+def _request_attribution(case: dict[str, Any], interaction: dict[str, Any], assumptions: Assumptions,
+                         operation_id: str | None) -> tuple[str, list[str]]:
+    """The assumption an accepted invalid request rests on, and the documented rules it breaks."""
+    if operation_id is None:
+        return STRICT_INPUT, []
+    found: list[str] = []
+    documented: list[str] = []
+    body = _json(_content(interaction.get("request") or {}))
+    schema = assumptions.request_schema(operation_id)
+    if schema is not None and body is not _NO_JSON and body is not None:
+        for detail in SchemaValidator(schema).details(body):
+            attributed = assumptions.attribute(schema, detail.schema_path, request=True)
+            _sort(attributed, detail, found, documented)
+    for name, (location, param) in assumptions.parameter_schemas(operation_id).items():
+        source = case.get("query" if location == "query" else "path_parameters") or {}
+        if name in source:
+            schema = param.get("schema") or {}
+            for detail in SchemaValidator(schema).details(_typed(source[name], schema), prefix=(name,)):
+                attributed = assumptions.attribute(schema, detail.schema_path, request=True)
+                own = marks(param)
+                _sort(own[0] if own and attributed in (STRICT_INPUT, "value-bounds") else attributed, detail, found,
+                      documented)
+    return (found[0] if found else STRICT_INPUT), documented
+
+
+def _sort(attributed: str | None, detail: Any, found: list[str], documented: list[str]) -> None:
+    if attributed is None:
+        documented.append(f"{detail.field}: {detail.message}")
+    else:
+        found.append(attributed)
+
+
+def _typed(value: Any, schema: dict[str, Any]) -> Any:
+    if isinstance(value, str) and schema.get("type") == "integer" and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def _status_attribution(operation_id: str | None, status: int, case: dict[str, Any]) -> tuple[str, str | None]:
+    if operation_id == "createExperiment" and status == 200:
+        return ASSUMPTION, "create-status-201"
+    if 400 <= status < 500:
+        query = case.get("query") or {}
+        if operation_id in ("listExperiments", "filterExperiments") and status == 404 and "page" in query:
+            return ASSUMPTION, "page-past-end-empty"
+        return ASSUMPTION, "error-statuses"
+    return VIOLATION, None
+
+
+def _response_attribution(operation_id: str | None, status: int, response: dict[str, Any],
+                          assumptions: Assumptions) -> tuple[str | None, list[str]]:
+    """The assumption a response that breaks its schema rests on, and the documented rules it breaks."""
+    schema = assumptions.response_schema(operation_id, status) if operation_id else None
+    if schema is None:
+        return ("error-statuses", []) if 400 <= status < 500 else (None, ["the status has no documented response"])
+    body = _json(_content(response))
+    if body is _NO_JSON:
+        return None, ["the body is not JSON"]
+    found: list[str] = []
+    documented: list[str] = []
+    for detail in SchemaValidator(schema).details(body):
+        _sort(assumptions.attribute(schema, detail.schema_path, request=False), detail, found, documented)
+    if not found and not documented:
+        # Schemathesis and our validator disagree (e.g. on a format); say so rather than guess.
+        return None, ["Schemathesis found the response invalid; the suite's own validator did not"]
+    return (found[0] if found else None), documented
+
+
+_NO_JSON = object()
+
+
+def _json(content: bytes | None) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return _NO_JSON
+
+
+def _content(message: dict[str, Any]) -> bytes | None:
+    body = message.get("body") if "body" in message else message.get("content")
+    if isinstance(body, dict) and "$base64" in body:
+        return base64.b64decode(body["$base64"])
+    if isinstance(body, str):
+        return body.encode()
+    return None
+
+
+def _headers(message: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(name, value) for name, values in (message.get("headers") or {}).items() for value in values]
+
+
+def _header(message: dict[str, Any], name: str) -> str | None:
+    return next((v for k, v in _headers(message) if k.lower() == name), None)
+
+
+def _describe_response(response: dict[str, Any], limit: int = 600) -> str:
+    if not response:
+        return "(no response)"
+    text = (_content(response) or b"").decode("utf-8", "replace")
+    return f"[{response.get('status_code')}] {text[:limit]}{'…' if len(text) > limit else ''}"
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+def render(findings: FindingLog, assumptions: Assumptions, *, strict: bool) -> list[str]:
+    """The two lists as terminal lines (empty when the run found nothing)."""
+    lines: list[str] = []
+    violations, refuted = findings.violations(), findings.refuted()
+    if violations:
+        lines.append(f"== contract violations ({len(violations)}): documented behaviour broken, 5xx, network failures")
+        for finding in violations:
+            lines += _finding_lines("✗", finding)
+    if refuted:
+        verdict = "fail the run (--strict)" if strict else \
+            "do not fail the run; update openapi.yaml if production is right"
+        lines.append(f"== refuted assumptions ({len(refuted)}): the deployment differs from a mock choice; "
+                     f"these {verdict}")
+        by_id: dict[str, list[Finding]] = {}
+        for finding in refuted:
+            by_id.setdefault(finding.assumption or STRICT_INPUT, []).append(finding)
+        for assumption_id, group in by_id.items():
+            lines.append(f"~ {assumption_id}: {assumptions.text(assumption_id)}")
+            lines.append(f"    change: {assumptions.where(assumption_id)}")
+            for finding in group[:3]:
+                lines += _finding_lines("  evidence:", finding, indent="      ")
+            if len(group) > 3:
+                lines.append(f"      … and {len(group) - 3} more finding(s) of this assumption")
+    return lines
+
+
+def _finding_lines(mark: str, finding: Finding, indent: str = "    ") -> list[str]:
+    where = f" on {finding.operation}" if finding.operation else ""
+    times = f" (×{finding.count})" if finding.count > 1 else ""
+    lines = [f"{mark} {finding.rule}{where} [{finding.source}]{times}: {finding.title.splitlines()[0]}"]
+    for label, text in (("expected", finding.expected), ("got", finding.got), ("reproduce", finding.reproduce)):
+        if text:
+            first, *rest = text.splitlines() or [""]
+            lines.append(f"{indent}{label}: {first}")
+            lines += [f"{indent}  {line}" for line in rest]
+    return lines
+
+
+def write_junit(path: Path, findings: FindingLog, passed: Iterable[str], *, strict: bool) -> None:
+    """One test case per finding (a failure for a violation, skipped for a refuted assumption unless
+    strict) and one per rule test that passed."""
+    all_findings = findings.all()
+    failures = sum(1 for f in all_findings if f.kind == VIOLATION or strict)
+    passed = list(passed)
+    suite = ElementTree.Element("testsuite", name="contract", tests=str(len(all_findings) + len(passed)),
+                                failures=str(failures),
+                                skipped=str(0 if strict else sum(f.kind == ASSUMPTION for f in all_findings)))
+    for name in passed:
+        ElementTree.SubElement(suite, "testcase", classname="contract.rules", name=name)
+    for finding in all_findings:
+        name = f"{finding.rule}{' ' + finding.operation if finding.operation else ''}: {finding.title.splitlines()[0]}"
+        case = ElementTree.SubElement(suite, "testcase", classname=f"contract.{finding.kind}", name=name)
+        text = "\n".join(_finding_lines("", finding))
+        if finding.kind == VIOLATION or strict:
+            element = ElementTree.SubElement(case, "failure", message=finding.title.splitlines()[0][:200],
+                                             type=finding.assumption or finding.kind)
+        else:
+            element = ElementTree.SubElement(case, "skipped", message=f"refuted assumption {finding.assumption}")
+        element.text = text + (f"\nchange: {finding.spec}" if finding.spec else "")
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

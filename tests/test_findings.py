@@ -1,0 +1,240 @@
+"""How the contract suite tells a violation from a refuted assumption, reproduces findings, and keeps
+a run safe (the gate): focused tests on hand-made inputs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contract_tests.assumptions import Assumptions, marks
+from contract_tests.config import SPEC_PATH
+from contract_tests.embedded import serve
+from contract_tests.findings import ASSUMPTION, CHECK_ASSUMPTIONS, VIOLATION, Reproducer, _classify
+from contract_tests.gate import GATE_HEADER, REFUSED, Created, Gate
+
+
+@pytest.fixture(scope="module")
+def spec() -> Assumptions:
+    return Assumptions(SPEC_PATH)
+
+
+def _details(spec: Assumptions, schema: Any, instance: Any, *, request: bool) -> dict[str, str | None]:
+    from mock_server.validation import SchemaValidator
+
+    return {d.field: spec.attribute(schema, d.schema_path, request=request)
+            for d in SchemaValidator(schema).details(instance)}
+
+
+# -- the marks --------------------------------------------------------------------------------------
+
+def test_every_mark_names_an_assumption_of_the_registry(spec: Assumptions) -> None:
+    used = set(spec.locations)
+    assert used <= set(spec.registry), f"marks without a registry entry: {used - set(spec.registry)}"
+    for assumption in spec.registry.values():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", assumption.id) and assumption.text.endswith((".", ")"))
+
+
+def test_the_suite_refers_only_to_assumptions_the_spec_has(spec: Assumptions) -> None:
+    referenced = set(CHECK_ASSUMPTIONS.values()) | {"value-bounds", "unknown-fields-rejected", "create-status-201",
+                                                     "page-past-end-empty", "error-statuses"}
+    assert referenced <= set(spec.registry)
+
+
+def test_where_points_at_the_line_of_the_mark(spec: Assumptions) -> None:
+    where = spec.where("running-lock")
+    line = int(where.split(":")[1].split()[0])
+    assert SPEC_PATH.read_text().splitlines()[line - 1].strip() == "x-assumption: running-lock", where
+
+
+def test_request_constraints_are_assumptions_except_the_documented_ones(spec: Assumptions) -> None:
+    schema = spec.request_schema("createExperiment")
+    found = _details(spec, schema, {"workflow": [{"type": "wait", "config": {}}], "evaluator_ids": ["a"],
+                                    "evaluator_workflow_ids": ["b"], "name": "x" * 300, "typo": 1,
+                                    "batch_size": 0, "description": "y" * 20000}, request=True)
+    assert found == {"dataset_id": None, "non_field_errors": None,  # required, and both scoring paths: documented
+                     "name": "name-length", "typo": "unknown-fields-rejected", "batch_size": "execution-bounds",
+                     "description": "value-bounds"}
+
+
+def test_response_shape_is_documented_but_bounds_and_status_values_are_not(spec: Assumptions) -> None:
+    schema = spec.response_schema("getExperiment", 200)
+    found = _details(spec, schema, {"id": "x", "name": "n" * 300, "status": "queued",
+                                    "created_at": "2026-01-01T00:00:00Z", "progress": "half"}, request=False)
+    assert found["name"] == "name-length" and found["status"] == "status-values"
+    assert found["progress"] is None and found["workflow"] is None  # a wrong type, a missing field: documented
+
+
+# -- classification of Schemathesis failures -------------------------------------------------------
+
+def _interaction(method: str, body: Any, status: int, answer: Any = None, query: str = "") -> dict[str, Any]:
+    encode = lambda value: {"$base64": base64.b64encode(json.dumps(value).encode()).decode()}  # noqa: E731
+    request = {"method": method, "uri": f"http://gate/api/v2/experiments/{query}", "headers": {}}
+    if body is not None:
+        request["body"] = encode(body)
+    return {"request": request, "response": {"status_code": status, "headers": {},
+                                             "content": encode(answer) if answer is not None else None}}
+
+
+CREATE = {"method": "POST", "path": "/experiments/"}
+
+
+def test_a_server_error_is_a_violation_whatever_the_check(spec: Assumptions) -> None:
+    assert _classify("negative_data_rejection", CREATE, _interaction("POST", {}, 500), spec)[0] == VIOLATION
+    assert _classify("put_restores_defaults", CREATE, _interaction("POST", {}, 502), spec)[0] == VIOLATION
+
+
+def test_accepting_both_scoring_paths_breaks_a_documented_rule(spec: Assumptions) -> None:
+    body = {"dataset_id": "d", "workflow": [{"type": "wait", "config": {}}], "evaluator_ids": ["a"],
+            "evaluator_workflow_ids": ["b"]}
+    kind, assumption, why = _classify("negative_data_rejection", CREATE, _interaction("POST", body, 201), spec)
+    assert (kind, assumption) == (VIOLATION, None) and "mutually exclusive" in why
+
+
+def test_accepting_a_long_name_refutes_an_assumption(spec: Assumptions) -> None:
+    body = {"dataset_id": "d", "workflow": [{"type": "wait", "config": {}}], "evaluator_ids": ["a"], "name": "x" * 300}
+    assert _classify("negative_data_rejection", CREATE, _interaction("POST", body, 201), spec)[:2] == \
+        (ASSUMPTION, "name-length")
+
+
+def test_a_404_for_a_page_past_the_end_refutes_page_past_end_empty(spec: Assumptions) -> None:
+    case = {"method": "GET", "path": "/experiments/", "query": {"page": 9}}
+    assert _classify("status_code_conformance", case, _interaction("GET", None, 404, {"detail": "Invalid page."}),
+                     spec)[:2] == (ASSUMPTION, "page-past-end-empty")
+
+
+def test_create_answering_200_refutes_create_status_201(spec: Assumptions) -> None:
+    assert _classify("status_code_conformance", CREATE, _interaction("POST", {}, 200), spec)[:2] == \
+        (ASSUMPTION, "create-status-201")
+
+
+def test_an_undocumented_success_status_is_a_violation(spec: Assumptions) -> None:
+    case = {"method": "DELETE", "path": "/experiments/{experiment_id}/"}
+    assert _classify("status_code_conformance", case, _interaction("DELETE", None, 200), spec)[0] == VIOLATION
+
+
+def test_checks_of_writes_and_auth_are_documented(spec: Assumptions) -> None:
+    for check in ("write_applies_fields", "read_your_writes", "ignored_auth", "use_after_free"):
+        assert _classify(check, CREATE, _interaction("POST", {}, 201), spec)[0] == VIOLATION
+
+
+# -- reproduce lines ---------------------------------------------------------------------------------
+
+def test_reproduce_lines_mask_tokens_by_value_and_recreate_what_the_run_deleted() -> None:
+    created = Created("ct-1-abc", "Bearer sk_live_secret", b'{"name": "ct-1 x", "dataset_id": "d"}', deleted=True)
+    reproducer = Reproducer("http://127.0.0.1:5555/api/v2", "https://staging.example.com/api/v2", ("sk_live_secret",),
+                            {"ct-1-abc": created}.get)
+    line = reproducer.curl("PATCH", "http://127.0.0.1:5555/api/v2/experiments/ct-1-abc/",
+                           [("Authorization", "Bearer sk_live_secret"), ("Content-Type", "application/json")],
+                           b'{"workflow": [{"type": "completion", "config": {"model": "m", "max_tokens": 7}}]}')
+    assert "sk_live_secret" not in line and "Bearer ***" in line
+    assert '"max_tokens": 7' in line  # masked by value, never by key name
+    first, second = line.splitlines()[1:3]
+    assert first.startswith("curl -X POST") and '"experiment_id": "ct-1-abc"' in first
+    assert second.startswith("curl -X PATCH") and "https://staging.example.com/api/v2/experiments/ct-1-abc/" in second
+
+
+# -- the gate ------------------------------------------------------------------------------------------
+
+def _upstream() -> tuple[Starlette, list[tuple[str, str]]]:
+    """A deployment that records what reaches it and answers creates with a fixed name and id."""
+    received: list[tuple[str, str]] = []
+
+    async def experiments(request: Request) -> Response:
+        received.append((request.method, request.url.path))
+        if request.method == "POST":
+            body = await request.json()
+            return JSONResponse({"id": body.get("experiment_id", "fixed-id"), "name": body.get("name")},
+                                status_code=201)
+        return JSONResponse([{"id": "seen-before", "name": "someone else's"}])
+
+    async def item(request: Request) -> Response:
+        received.append((request.method, request.url.path))
+        return Response(status_code=204) if request.method == "DELETE" else JSONResponse({"id": "x"})
+
+    app = Starlette(routes=[Route("/api/v2/experiments/", experiments, methods=["GET", "POST"]),
+                            Route("/api/v2/experiments/{experiment_id}/", item,
+                                  methods=["GET", "PATCH", "PUT", "DELETE"])])
+    return app, received
+
+
+@pytest.fixture
+def gate_and_upstream() -> Iterator[tuple[Gate, str, list[tuple[str, str]]]]:
+    app, received = _upstream()
+    gate = Gate("http://127.0.0.1:4010/api/v2", Assumptions(SPEC_PATH).contract, prefix="ct-t", max_requests=12,
+                transport=httpx.ASGITransport(app=app))
+    with serve(gate, lifespan="on") as origin:
+        yield gate, origin + "/api/v2", received
+
+
+def test_the_gate_changes_only_what_the_run_created(gate_and_upstream: Any) -> None:
+    gate, url, received = gate_and_upstream
+    httpx.get(f"{url}/experiments/")  # shows "seen-before"
+    mine = httpx.post(f"{url}/experiments/", json={"name": "ct-t mine", "experiment_id": "mine"}).json()["id"]
+    httpx.post(f"{url}/experiments/", json={"name": "no prefix", "experiment_id": "theirs"})
+    httpx.post(f"{url}/experiments/", json={"name": "ct-t again", "experiment_id": "seen-before"})
+    answers = {target: httpx.patch(f"{url}/experiments/{target}/", json={}) for target in
+               ("mine", "theirs", "seen-before", "exp_9f8b7c6d")}
+    assert mine == "mine" and answers["mine"].status_code == 200
+    for target in ("theirs", "seen-before", "exp_9f8b7c6d"):
+        assert answers[target].status_code == REFUSED and answers[target].headers[GATE_HEADER] == "refused"
+        assert ("PATCH", f"/api/v2/experiments/{target}/") not in received
+    assert [c.experiment_id for c in gate.owned_alive()] == ["mine"]
+    assert any("without the run prefix" in note for note in gate.state.anomalies)
+
+
+def test_the_gate_counts_every_request_and_keeps_room_to_clean_up(gate_and_upstream: Any) -> None:
+    gate, url, received = gate_and_upstream
+    for index in range(5):
+        httpx.post(f"{url}/experiments/", json={"name": f"ct-t {index}", "experiment_id": f"e{index}"})
+    statuses = [httpx.get(f"{url}/experiments/").status_code for _ in range(10)]
+    assert gate.state.cap_reached and statuses.count(REFUSED) == 10 - (12 - 5 - 5)
+    assert gate.clean_up() == [] and len(received) == 12  # the 5 deletes fit under the cap of 12
+    assert {path for method, path in received if method == "DELETE"} == {f"/api/v2/experiments/e{i}/" for i in range(5)}
+
+
+def test_a_read_only_gate_sends_no_write() -> None:
+    app, received = _upstream()
+    gate = Gate("http://127.0.0.1:4010/api/v2", Assumptions(SPEC_PATH).contract, prefix="ct-t", max_requests=100,
+                read_only=True, transport=httpx.ASGITransport(app=app))
+    with serve(gate, lifespan="on") as origin:
+        codes = [httpx.request(method, f"{origin}/api/v2/experiments/{path}", json={}).status_code
+                 for method, path in (("POST", ""), ("PUT", "x/"), ("PATCH", "x/"), ("DELETE", "x/"), ("GET", ""))]
+    assert codes == [REFUSED] * 4 + [200] and received == [("GET", "/api/v2/experiments/")]
+
+
+def test_a_network_failure_is_recorded_and_answered_502() -> None:
+    class Failing(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("connection refused", request=request)
+
+    gate = Gate("http://127.0.0.1:4010/api/v2", Assumptions(SPEC_PATH).contract, prefix="ct-t", max_requests=100,
+                transport=Failing())
+    with serve(gate, lifespan="on") as origin:
+        answer = httpx.get(f"{origin}/api/v2/experiments/")
+    assert answer.status_code == 502 and answer.headers[GATE_HEADER] == "network-failure"
+    assert gate.state.network_failures and "ConnectError" in gate.state.network_failures[0].error
+
+
+def test_marks_are_one_id_or_a_list() -> None:
+    assert marks({"x-assumption": "a"}) == ("a",) and marks({"x-assumption": ["a", "b"]}) == ("a", "b")
+    assert marks({"type": "string"}) == () and marks("not a node") == ()
+
+
+def test_a_refusal_with_a_documented_status_is_no_finding(spec: Assumptions) -> None:
+    """Schemathesis does not count 413 as a refusal of invalid data; the spec documents it."""
+    from contract_tests.findings import IGNORED
+
+    too_large = _interaction("POST", {"description": "x"}, 413, {"detail": "Request body is too large."})
+    assert _classify("negative_data_rejection", CREATE, too_large, spec)[0] == IGNORED
+    teapot = _interaction("POST", {"description": "x"}, 418, {"detail": "I am a teapot."})
+    assert _classify("negative_data_rejection", CREATE, teapot, spec)[:2] == (ASSUMPTION, "error-statuses")
