@@ -15,7 +15,8 @@ Rules a generated request cannot know:
 Safety on a shared deployment:
 * PATCH, PUT and DELETE only ever reach experiments this process created: a request aimed at any
   other id is aimed instead at a throwaway experiment created for it on the spot (so the request
-  still meets an existing experiment, as Schemathesis' stateful checks expect);
+  still meets an existing experiment, as Schemathesis' stateful checks expect); an experiment seen
+  leaving `pending` on its own (a live backend) or answering 409 is not used again;
 * every created experiment is named with the run prefix (`CONTRACT_RUN_PREFIX`).
 The contract suite sends all of this through its gate (`contract_tests.gate`), which enforces the
 same rules, counts every request and caps them.
@@ -47,6 +48,7 @@ KNOWN_IDS = {
 }
 BODY_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
 MUTATING_BY_ID = frozenset({"updateExperiment", "replaceExperiment", "deleteExperiment"})
+BY_ID = MUTATING_BY_ID | {"getExperiment"}
 checks.register()
 
 
@@ -179,15 +181,25 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     prepare_body(operation_id, case.body, case.path_parameters)
 
 
+def _left_pending(response: Any) -> bool:
+    try:
+        shown = response.json()
+    except ValueError:
+        return False
+    return isinstance(shown, dict) and shown.get("status") not in (None, "pending")
+
+
 @schemathesis.hook
 def after_call(ctx: Any, case: Any, response: Any) -> None:
     operation_id = operation_id_of(case.method, case.path)
     if operation_id == "deleteExperiment" and response.status_code == 204:
         STATE.drop(case.path_parameters["experiment_id"])
-    if operation_id in MUTATING_BY_ID and response.status_code == 409:
-        # A live backend may have started the experiment on its own: its 409 is legitimate, and the
-        # next mutation gets a fresh (pending) experiment instead of meeting the lock again.
-        STATE.drop(case.path_parameters["experiment_id"])
+    if operation_id in BY_ID and isinstance(case.path_parameters, dict):
+        experiment_id = case.path_parameters.get("experiment_id")
+        if response.status_code == 409 or _left_pending(response):
+            # A live backend may start an experiment on its own, and then lock what changes how it
+            # runs (a legitimate 409): the next mutation gets a fresh, pending experiment instead.
+            STATE.drop(str(experiment_id))
     if operation_id == "createExperiment" and 200 <= response.status_code < 300:
         try:
             created = response.json()

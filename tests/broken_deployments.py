@@ -158,10 +158,10 @@ def leaks_across_organizations(app: ASGIApp) -> ASGIApp:
 
 
 def crashes_on_large_batch(app: ASGIApp) -> ASGIApp:
-    """A valid batch_size of 100 (the default) or more makes the server fail."""
+    """A valid batch_size of 50 or more makes the server fail."""
     def before(ex: Exchange) -> None:
         size = ex.body.get("batch_size") if isinstance(ex.body, dict) else None
-        if isinstance(size, int) and not isinstance(size, bool) and size >= 100:
+        if isinstance(size, int) and not isinstance(size, bool) and size >= 50:
             ex.answered, ex.status = True, 500
             ex.response_headers = {"content-type": "application/json"}
             ex.response = {"detail": "Internal server error."}

@@ -85,6 +85,10 @@ def test_a_409_hands_the_next_mutation_a_fresh_experiment():
     class Answer:
         status_code = 409
 
+        @staticmethod
+        def json():
+            return {"detail": "Experiment is running."}
+
     class Case:
         method, path = "PATCH", "/experiments/{experiment_id}/"
         path_parameters = {"experiment_id": "started-on-its-own"}
@@ -98,3 +102,21 @@ def test_a_409_hands_the_next_mutation_a_fresh_experiment():
 def test_operations_are_named_from_the_spec():
     assert operation_id_of("patch", "/experiments/{experiment_id}/") == "updateExperiment"
     assert operation_id_of("OPTIONS", "/experiments/{experiment_id}/") is None
+
+
+def test_an_experiment_seen_leaving_pending_is_not_written_again():
+    STATE.add("started-on-its-own-2")
+
+    class Answer:
+        status_code = 200
+
+        @staticmethod
+        def json():
+            return {"id": "started-on-its-own-2", "status": "running"}
+
+    class Case:
+        method, path = "GET", "/experiments/{experiment_id}/"
+        path_parameters = {"experiment_id": "started-on-its-own-2"}
+
+    after_call(None, Case(), Answer())
+    assert not STATE.owns("started-on-its-own-2")
