@@ -190,6 +190,18 @@ def from_schemathesis(path: Path, phase: str, assumptions: Assumptions, reproduc
                               got=reproducer.mask(json.dumps(event["FatalError"])[:800]))
 
 
+def count_cases(path: Path) -> int:
+    """How many test cases a Schemathesis NDJSON report recorded (each sent at least one request)."""
+    if not path.exists():
+        return 0
+    total = 0
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith('{"ScenarioFinished"'):
+                total += len(json.loads(line)["ScenarioFinished"]["recorder"].get("interactions", {}))
+    return total
+
+
 def _error_title(error: dict[str, Any]) -> str:
     value = error.get("value")
     if isinstance(value, dict):

@@ -329,18 +329,22 @@ class Linter:
                 if method == "patch" and isinstance(schema, dict) and schema.get("required"):
                     self.report("request-body", (*where, "required"),
                                 f"PATCH {path} body requires {schema['required']}; a PATCH body requires nothing")
+                if isinstance(schema, dict) and schema.get("type") == "object" \
+                        and schema.get("additionalProperties") is not False:
+                    self.report("request-body", where, f"the {method.upper()} {path} body is not closed "
+                                "(`additionalProperties: false`); only free-form values inside it may be open")
                 self._request_schema(schema, where, set())
             for param, where in self.doc.parameters(path, operation, pointer):
                 schema, schema_ptr = self.doc.deref(param.get("schema"), (*where, "schema"))
                 self._bounded(schema, schema_ptr, set())
 
-    def _request_schema(self, schema: Any, pointer: Pointer, seen: set[Pointer]) -> None:
+    def _request_schema(self, schema: Any, pointer: Pointer, seen: set[Pointer], *, fragment: bool = False) -> None:
         if not isinstance(schema, dict) or pointer in seen:
             return
         seen.add(pointer)
         self._bounded_here(schema, pointer)
         properties = schema.get("properties") or {}
-        if schema.get("type") == "object":
+        if schema.get("type") == "object" and not fragment:
             if "additionalProperties" not in schema:
                 self.report("request-body", pointer, "request object does not say additionalProperties "
                             "(close it with `false`, or say `true` for free-form data)")
@@ -351,7 +355,7 @@ class Linter:
                                 f"read-only property {name!r} is required in a request")
         for child, child_ptr in _subschemas(schema, pointer):
             target, where = self.doc.deref(child, child_ptr)
-            self._request_schema(target, where, seen)
+            self._request_schema(target, where, seen, fragment=_is_fragment(child, target, child_ptr, schema))
 
     def _bounded(self, schema: Any, pointer: Pointer, seen: set[Pointer]) -> None:
         if not isinstance(schema, dict) or pointer in seen:
@@ -514,6 +518,18 @@ def _subschemas(schema: dict, pointer: Pointer, declared: frozenset[str] = froze
                                                                       "oneOf")}, (*pointer, key, str(index))
             else:
                 yield sub, (*pointer, key, str(index))
+
+
+def _is_fragment(child: Any, target: Any, child_ptr: Pointer, parent: dict) -> bool:
+    """A constraint combined into its parent (an allOf member whose properties, if any, the parent
+    declares too, or an inline anyOf/oneOf branch, which narrows what its parent declares): not an
+    object of its own, so it need not say additionalProperties."""
+    if len(child_ptr) < 2 or child_ptr[-2] not in ("allOf", "anyOf", "oneOf") or not isinstance(target, dict):
+        return False
+    own = set(target.get("properties") or {})
+    if child_ptr[-2] == "allOf" and own <= set(parent.get("properties") or {}):
+        return True  # it only constrains (and may restate) what its parent declares
+    return isinstance(child, dict) and "$ref" not in child
 
 
 def _without_discriminator(schema: Any) -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .assumptions import Assumptions
 from .config import SPEC_PATH, Target
-from .findings import Finding, Reproducer, from_schemathesis
+from .findings import Finding, Reproducer, count_cases, from_schemathesis
 from .gate import READ_OPERATIONS
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -48,6 +48,7 @@ class PhaseResult:
     exit_code: int
     findings: list[Finding]
     output: str
+    requests: int  # the test cases Schemathesis reported (its check requests come on top)
 
 
 def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumptions: Assumptions,
@@ -79,4 +80,5 @@ def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumpt
         }
         proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
         findings = list(from_schemathesis(report, phase, assumptions, reproducer))
-    return PhaseResult(phase, proc.returncode, findings, reproducer.mask(proc.stdout + proc.stderr))
+        cases = count_cases(report)
+    return PhaseResult(phase, proc.returncode, findings, reproducer.mask(proc.stdout + proc.stderr), cases)

@@ -14,9 +14,10 @@ DEFAULTS = _CONTRACT.property_defaults("ExperimentReplace")
 # (METHOD, path template) -> operationId, e.g. ("PATCH", "/experiments/{experiment_id}/") -> "updateExperiment"
 OPERATION_IDS = {(method.upper(), path): item[method]["operationId"]
                  for path, item in _CONTRACT.document["paths"].items() for method in HTTP_METHODS if method in item}
-# Fields every experiment response must carry (the `required` of the Experiment schema's parts); a
-# field outside this set may be left out by a deployment, so checks compare it only when shown.
+# Fields the vendor documents every experiment response to carry (the `required` of the Experiment
+# schema's parts that rest on no assumption); checks compare any other field only when it is shown.
 RESPONSE_REQUIRED = frozenset(name for part in _CONTRACT.schema("Experiment")["allOf"]
+                              if "x-assumption" not in _CONTRACT.resolve(part)
                               for name in _CONTRACT.resolve(part).get("required", ()))
 
 

@@ -1,32 +1,63 @@
 """Every operation through Schemathesis' phases with all of its checks, plus the suite's own; every
-distinct failure becomes a finding (a violation or a refuted assumption)."""
+distinct failure becomes a finding (a violation or a refuted assumption).
+
+The phases run in two lanes at once (the coverage phase, the largest, beside the other three in
+turn), started when the first of these tests runs, after the rule tests (whose counts they would
+otherwise disturb).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
 from .config import Target
 from .conftest import RUN
 from .findings import VIOLATION
-from .schemathesis_run import run_phase
+from .schemathesis_run import PhaseResult, run_phase
 
 PHASES = ["examples", "coverage", "fuzzing", pytest.param("stateful", marks=pytest.mark.mutating)]
+LANES = (("coverage",), ("examples", "fuzzing", "stateful"))
+
+
+@pytest.fixture(scope="module")
+def phases(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str, Future[PhaseResult]]]:
+    wanted = {item.callspec.params["phase"] for item in request.session.items
+              if item.module is request.module and hasattr(item, "callspec")}
+    assert RUN.assumptions is not None and RUN.reproducer is not None
+    assumptions, reproducer = RUN.assumptions, RUN.reproducer
+
+    futures: dict[str, Future[PhaseResult]] = {name: Future() for lane in LANES for name in lane}
+
+    def lane(names: tuple[str, ...]) -> None:
+        for name in names:
+            if name not in wanted or (RUN.gate and RUN.gate.state.cap_reached):
+                futures[name].cancel()
+                continue
+            try:
+                futures[name].set_result(run_phase(target, name, gate_url=RUN.gate_url, prefix=RUN.prefix,
+                                                   assumptions=assumptions, reproducer=reproducer))
+            except Exception as error:  # the test of this phase reports it
+                futures[name].set_exception(error)
+
+    with ThreadPoolExecutor(max_workers=len(LANES)) as pool:
+        for names in LANES:
+            pool.submit(lane, names)
+        yield futures
 
 
 @pytest.mark.records_findings
 @pytest.mark.parametrize("phase", PHASES)
-def test_schema_conformance(phase: str, target: Target) -> None:
-    assert RUN.gate is not None and RUN.assumptions is not None and RUN.reproducer is not None
-    before = RUN.gate.state.sent
-    result = run_phase(target, phase, gate_url=RUN.gate_url, prefix=RUN.prefix, assumptions=RUN.assumptions,
-                       reproducer=RUN.reproducer)
-    RUN.findings.extend(result.findings)
-    sent = RUN.gate.state.sent - before
+def test_schema_conformance(phase: str, target: Target, phases: dict[str, Future[PhaseResult]]) -> None:
+    assert RUN.gate is not None
     if RUN.gate.state.cap_reached:
-        pytest.exit(f"request cap reached during Schemathesis' {phase} phase ({RUN.gate.state.sent} requests)",
-                    returncode=2)
-    assert sent > 0 and result.exit_code in (0, 1), \
-        f"Schemathesis' {phase} phase did not run (exit {result.exit_code}, {sent} requests):\n{result.output[-3000:]}"
+        pytest.exit(f"request cap reached during Schemathesis' phases ({RUN.gate.state.sent} requests)", returncode=2)
+    result = phases[phase].result()
+    RUN.findings.extend(result.findings)
+    assert result.exit_code in (0, 1) and result.requests > 0, \
+        f"Schemathesis' {phase} phase did not run (exit {result.exit_code}):\n{result.output[-3000:]}"
     failing = [f for f in result.findings if f.kind == VIOLATION or target.strict]
     assert not failing, (f"Schemathesis' {phase} phase found {len(failing)} distinct problem(s) "
                          f"(listed in the summary): " + "; ".join(f"{f.rule} on {f.operation}" for f in failing[:5]))
