@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: mock test lint bench clean
+.PHONY: mock test lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
+
+bench-hostile: $(STAMP)
+	$(BIN)/python bench/hostile.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import logging.config
 import os
 import sys
 from pathlib import Path
 
+from .admin import ADMIN_TOKEN_HEADER
 from .auth import DEFAULT_JWT_SECRET, mint_jwt
 from .fixtures import DEFAULT_FIXTURES, FixtureError
+from .guard import LOOPBACK_NAMES, bind_names, is_loopback
 from .lifecycle import AutoClock
+from .limits import KEEP_ALIVE_SECONDS
+from .logs import log_config
 from .overrides import Latency
 from .reload import Reloading
 
@@ -22,7 +26,10 @@ def _serve_parser() -> argparse.ArgumentParser:
         prog="python -m mock_server",
         description="Serve openapi.yaml as a stateful mock of the Experiments API. "
                     "`python -m mock_server mint-jwt --org ORG` prints a dashboard JWT instead.")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to listen on (default: %(default)s; another than loopback makes the mock "
+                             "reachable from the network and switches the /__mock__ controls off unless "
+                             "--admin-token is given)")
     parser.add_argument("--port", type=int, default=4010, help="port to listen on (default: %(default)s)")
     parser.add_argument("--fixtures", type=Path, help="fixture file that replaces the default world")
     parser.add_argument("--jwt-secret", default=os.environ.get(JWT_SECRET_ENV, DEFAULT_JWT_SECRET),
@@ -41,6 +48,12 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=["text", "json"], default="text",
                         help="how each rejected request is logged on the terminal")
     parser.add_argument("--no-admin", action="store_true", help="switch off the /__mock__/ endpoints")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        help=f"require this token in the {ADMIN_TOKEN_HEADER} header of every /__mock__/ call "
+                             "(needed to keep the controls on when --host is not a loopback address)")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a Host name the mock answers to besides localhost, 127.0.0.1 and [::1] (and the "
+                             "--host address), repeatable; requests for any other Host are refused")
     parser.add_argument("--max-sessions", type=int, default=32,
                         help="X-Mock-Session worlds kept at once, oldest evicted (default: %(default)s)")
     parser.add_argument("--watch", action="store_true",
@@ -73,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         print(mint_jwt(args.org, args.jwt_secret, ttl_seconds=args.ttl))
         return 0
     args = _serve_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    local = is_loopback(args.host)
+    admin = not args.no_admin and (local or bool(args.admin_token))
+    allowed_hosts = [*args.allowed_host, *bind_names(args.host)]
 
     import uvicorn
 
@@ -84,32 +99,59 @@ def main(argv: list[str] | None = None) -> int:
         return build_app(fixtures=args.fixtures, jwt_secret=args.jwt_secret,
                          validate_responses=args.validate_responses, cors_origins=args.cors_origin,
                          clock=AutoClock(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
-                         latency=args.latency, admin=not args.no_admin, log_json=args.log_format == "json",
-                         max_sessions=args.max_sessions)
+                         latency=args.latency, admin=admin, admin_token=args.admin_token,
+                         allowed_hosts=allowed_hosts,
+                         log_json=args.log_format == "json", max_sessions=args.max_sessions)
 
     try:
         mock = build()
     except FixtureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    logging_config = log_config(args.log_level, json_lines=args.log_format == "json")
+    logging.config.dictConfig(logging_config)
     served = mock.asgi
     if args.watch:
         reloading = Reloading(lambda: build().asgi, [SPEC_PATH, args.fixtures or DEFAULT_FIXTURES],
                               initial=mock.asgi)
         reloading.watch()
         served = reloading
-    url = f"http://{args.host}:{args.port}/api/v2"
+    # On 0.0.0.0 or :: the mock is reached locally by a loopback name (the only Host names it serves there).
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(args.host) or (
+        f"[{args.host}]" if ":" in args.host else args.host)
+    url = f"http://{host}:{args.port}/api/v2"
+    keys = [(org.id, key) for org in mock.store.export().values() for key in org.api_keys]
     print(f"Experiments API mock on {url}/experiments/")
     print(f"  docs (Swagger UI): {url}/ui/")
-    for org in mock.store.export().values():
-        for key in org.api_keys:
-            print(f"  API key of {org.id}: {key}")
-    print("  dashboard JWT: python -m mock_server mint-jwt --org ORG", flush=True)
-    if not args.no_admin:
-        print(f"  mock controls: http://{args.host}:{args.port}/__mock__/ (reset, lifecycle, faults, requests, state)")
-    uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=args.log_level == "debug")
+    for org_id, key in keys:
+        print(f"  API key of {org_id}: {key}")
+    print("  dashboard JWT: python -m mock_server mint-jwt --org ORG")
+    if admin:
+        token = f", {ADMIN_TOKEN_HEADER} required" if args.admin_token else ""
+        print(f"  mock controls: http://{host}:{args.port}/__mock__/ "
+              f"(reset, lifecycle, faults, requests, state{token})")
+    if not local:
+        print(_network_warning(args, [key for _, key in keys], [*LOOPBACK_NAMES, *allowed_hosts], admin), end="")
+    sys.stdout.flush()
+    uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
+                access_log=args.log_level == "debug", timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
+
+
+def _network_warning(args: argparse.Namespace, keys: list[str], names: list[str], admin: bool) -> str:
+    """What the developer must know before a mock bound to the network serves anyone."""
+    secret = ("the development default published in this repository: anyone can mint tokens "
+              "(set --jwt-secret or MOCK_JWT_SECRET)" if args.jwt_secret == DEFAULT_JWT_SECRET
+              else "the one given with --jwt-secret or MOCK_JWT_SECRET")
+    lines = [
+        f"WARNING: the mock listens on {args.host}: anyone who can reach this machine can call it.",
+        f"  It accepts the development API keys above ({', '.join(keys) or 'none'}), published with the",
+        f"  fixtures, and dashboard JWTs signed with {secret}.",
+        f"  It answers to the Host names {', '.join(names)}; add the name your team uses with --allowed-host.",
+        ("  The /__mock__ controls are on and need the " + ADMIN_TOKEN_HEADER + " header." if admin else
+         "  The /__mock__ controls are off (start with --admin-token TOKEN to use them over the network)."),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,21 +1,35 @@
-"""`/__mock__/…`: the developer's controls (no token; they honour `X-Mock-Session`). Outside the contract."""
+"""`/__mock__/…`: the developer's controls (they honour `X-Mock-Session`). Outside the contract.
+
+They belong to the developer, not to the web pages their browser visits: a write needs
+`Content-Type: application/json`, which a page on another origin cannot send without a CORS
+preflight (and the preflight succeeds only for the allowed origins), so a cross-site "simple"
+request changes nothing; with an admin token every call needs it in `X-Mock-Admin-Token` (never
+`Authorization`, which the API's own clients send). The Host check before them (guard.py) stops
+DNS rebinding.
+"""
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from . import jsonio, lifecycle, rules
 from .dispatch import session_name
-from .errors import ApiError, FieldErrors, MalformedRequest, NotFound
+from .edge import read_body
+from .errors import ApiError, FieldErrors, Forbidden, MethodNotAllowed, NotFound, UnsupportedMediaType, body_error
 from .fixtures import export_world
+from .limits import BODY_TIMEOUT_SECONDS
 from .spec import Contract
 from .store import Sessions, Store
 from .validation import SchemaValidator
 
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 LIFECYCLE_BODY = SchemaValidator({
     "type": "object", "additionalProperties": False, "required": ["action"],
     "properties": {
@@ -25,15 +39,45 @@ LIFECYCLE_BODY = SchemaValidator({
         "organization_id": {"type": "string", "minLength": 1, "maxLength": 128},
     },
 })
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(jsonio.dumps(body), status_code=status, media_type="application/json")
 
 
+class _Control:
+    """One control: its method only (another is a JSON 405; Starlette's own is plain text), and for a
+    write a JSON body only."""
+
+    def __init__(self, method: str, endpoint: Endpoint) -> None:
+        self.method = method
+        self.methods = (method, "HEAD") if method == "GET" else (method,)
+        self.endpoint = endpoint
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope, receive)
+        if request.method not in self.methods:
+            raise MethodNotAllowed(request.method, self.methods)
+        if self.method == "POST":
+            media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+            if media_type != "application/json":
+                raise UnsupportedMediaType("The mock controls take `Content-Type: application/json` only "
+                                           "(so that no other web page can use them).")
+        response = await self.endpoint(request)
+        await response(scope, receive, send)
+
+
+async def _not_found(scope, receive, send) -> None:
+    await NotFound("Not found.").to_response()(scope, receive, send)
+
+
 class Admin:
-    def __init__(self, contract: Contract, sessions: Sessions) -> None:
+    def __init__(self, contract: Contract, sessions: Sessions, *, token: str | None = None,
+                 body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
         self.sessions = sessions
+        self.token = token
+        self.body_timeout = body_timeout
         operation_ids = sorted(contract.operations())
         self.faults_body = SchemaValidator({
             "type": "object", "additionalProperties": False, "required": ["operation_id", "status"],
@@ -44,27 +88,38 @@ class Admin:
             },
         })
         self.router = Router(routes=[
-            Route("/__mock__/reset", self.reset, methods=["POST"]),
-            Route("/__mock__/experiments/{experiment_id}/lifecycle", self.lifecycle, methods=["POST"]),
-            Route("/__mock__/faults", self.faults, methods=["POST"]),
-            Route("/__mock__/requests", self.requests, methods=["GET"]),
-            Route("/__mock__/state", self.state, methods=["GET"]),
-        ])
+            Route("/__mock__/reset", _Control("POST", self.reset)),
+            Route("/__mock__/experiments/{experiment_id}/lifecycle", _Control("POST", self.lifecycle)),
+            Route("/__mock__/faults", _Control("POST", self.faults)),
+            Route("/__mock__/requests", _Control("GET", self.requests)),
+            Route("/__mock__/state", _Control("GET", self.state)),
+        ], default=_not_found)
 
     async def __call__(self, scope, receive, send) -> None:
         try:
+            self._check_token(scope)
             await self.router(scope, receive, send)
         except ApiError as error:
             await error.to_response()(scope, receive, send)
+        except ClientDisconnect:
+            return
+
+    def _check_token(self, scope) -> None:
+        if self.token is None or scope["method"] == "OPTIONS":
+            return
+        given = Headers(scope=scope).get(ADMIN_TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode("latin-1"), self.token.encode()):
+            raise Forbidden(f"The mock controls need the {ADMIN_TOKEN_HEADER} header "
+                            "(the --admin-token the mock was started with).")
 
     def _store(self, request: Request) -> Store:
         return self.sessions.get(session_name(request.scope))
 
     async def _body(self, request: Request, validator: SchemaValidator) -> dict[str, Any]:
         try:
-            body = jsonio.loads(await request.body())
+            body = jsonio.loads(await read_body(request.receive, timeout=self.body_timeout))
         except jsonio.JsonBodyError as exc:
-            raise MalformedRequest(f"JSON parse error - {exc}") from None
+            raise body_error(exc) from None
         validator.validate(body)
         return body
 
@@ -97,10 +152,8 @@ class Admin:
                      201)
 
     async def requests(self, request: Request) -> Response:
-        try:
-            limit = int(request.query_params.get("limit", "50"))
-        except ValueError:
-            limit = -1
+        text = request.query_params.get("limit", "50")
+        limit = int(text) if text.isascii() and text.isdigit() else -1
         if not 1 <= limit <= 200:
             raise FieldErrors.single("limit", "Ensure this value is an integer from 1 to 200.")
         return _json(list(self._store(request).requests)[:limit])
@@ -119,7 +172,8 @@ class AdminPrefix:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/__mock__"):
             if self.admin is None:
-                await NotFound("Not found (the /__mock__ endpoints are off: --no-admin).").to_response()(
+                await NotFound("Not found (the /__mock__ endpoints are off: --no-admin, or the mock listens on "
+                               "the network and was started without --admin-token).").to_response()(
                     scope, receive, send)
             else:
                 await self.admin(scope, receive, send)

@@ -24,14 +24,17 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from . import jsonio
-from .admin import Admin, AdminPrefix
+from .admin import ADMIN_TOKEN_HEADER, Admin, AdminPrefix
 from .auth import DEFAULT_JWT_SECRET, Authenticator
 from .dispatch import Dispatcher
+from .docs import BuiltOnceDocuments
 from .edge import ContractEdge
 from .errors import ApiError, MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType
 from .fixtures import DEFAULT_FIXTURES, load_world
+from .guard import LOOPBACK_NAMES, RequestGuard
 from .handlers import Handlers
 from .lifecycle import AutoClock
+from .limits import BODY_TIMEOUT_SECONDS
 from .overrides import Latency, ResponseOverrides
 from .request_log import RequestLog, note_error
 from .request_validation import PrebuiltRequestValidationMiddleware, build_validator_map
@@ -119,8 +122,11 @@ def _middlewares(validate_responses: bool) -> list[type]:
 def build_app(*, fixtures: Path | None = None, world: World | None = None,
               jwt_secret: str = DEFAULT_JWT_SECRET, validate_responses: bool = False,
               cors_origins: Sequence[str] = (), spec_path: Path = SPEC_PATH, clock: AutoClock | None = None,
-              latency: Latency | None = None, admin: bool = True, log_json: bool = False,
-              max_sessions: int = 32) -> MockApp:
+              latency: Latency | None = None, admin: bool = True, admin_token: str | None = None,
+              allowed_hosts: Sequence[str] = (), log_json: bool = False, max_sessions: int = 32,
+              body_timeout: float = BODY_TIMEOUT_SECONDS) -> MockApp:
+    """The mock as an ASGI app. It answers requests whose Host is a loopback name or one of
+    `allowed_hosts`; `admin_token`, when given, is required by every /__mock__ call."""
     contract = Contract(load_document(spec_path), base_path=BASE_PATH)
     if world is None:
         world = load_world(contract, fixtures or DEFAULT_FIXTURES)
@@ -150,7 +156,7 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
     # from the spec; the dispatcher calls the handler. (Connexion's own app layer added parameter
     # injection by signature inspection on every request, for a third of the time of a request.)
     app = connexion.ConnexionMiddleware(
-        Dispatcher(operations, sessions),
+        Dispatcher(operations, sessions, ResponseOverrides(contract, latency)),
         middlewares=_middlewares(validate_responses),
         security_map={"bearer": SchemeBearer},
         validator_map=build_validator_map(ValidatorCache(contract.response_only_fields)),
@@ -167,15 +173,17 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
         app.add_error_handler(exc_class, _handle_known)
     app.add_error_handler(Exception, _handle_unexpected)
 
-    asgi: ASGIApp = ContractEdge(ResponseOverrides(app, contract, sessions, latency), contract)
-    asgi = AdminPrefix(asgi, Admin(contract, sessions) if admin else None)
+    controls = Admin(contract, sessions, token=admin_token, body_timeout=body_timeout) if admin else None
+    asgi: ASGIApp = ContractEdge(app, contract, docs=BuiltOnceDocuments(app, BASE_PATH), body_timeout=body_timeout)
+    asgi = AdminPrefix(asgi, controls)
     asgi = RequestLog(asgi, contract, sessions, json_lines=log_json)
+    asgi = RequestGuard(asgi, allowed_hosts=[*LOOPBACK_NAMES, *allowed_hosts])
     asgi = CORSMiddleware(
         asgi,
         allow_origins=list(cors_origins),
         allow_origin_regex=None if cors_origins else LOCAL_ORIGINS,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Prefer", "X-Mock-Session"],
+        allow_headers=["Authorization", "Content-Type", "Prefer", "X-Mock-Session", ADMIN_TOKEN_HEADER],
         expose_headers=["WWW-Authenticate", "Allow", "Retry-After"],
         max_age=600,
     )

@@ -55,6 +55,10 @@ class Authenticator:
         except jwt.InvalidTokenError as exc:
             logger.info("rejected a JWT: %s", type(exc).__name__)
             raise OAuthProblem(detail="Invalid token.") from None
+        if not isinstance(claims["exp"], int | float) or isinstance(claims["exp"], bool):
+            # PyJWT reads `"exp": "1999999999"` as a number; RFC 7519 says NumericDate, a JSON number.
+            logger.info("rejected a JWT: exp is not a number")
+            raise OAuthProblem(detail="Invalid token.")
         org_id = claims["org_id"]
         if not isinstance(org_id, str) or not self.store.has_organization(org_id):
             raise OAuthProblem(detail="Invalid token: unknown organization.")

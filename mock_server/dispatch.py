@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from starlette.datastructures import URL
 from starlette.responses import Response
@@ -11,6 +12,9 @@ from starlette.types import Receive, Scope, Send
 
 from .request_validation import parsed_request
 from .store import Sessions
+
+if TYPE_CHECKING:
+    from .overrides import ResponseOverrides
 
 Handler = Callable[..., Awaitable[Response]]
 
@@ -35,11 +39,15 @@ class Dispatcher:
 
     It stands where Connexion's own app would: by then the request has been routed, the
     credentials checked and parameters and body validated against the spec, so it only unpacks.
+    That is also why the answers a developer forces (`overrides`: Prefer, faults, latency) are
+    decided here: only a request that would reach its handler can have one.
     """
 
-    def __init__(self, handlers: dict[str, Handler], sessions: Sessions) -> None:
+    def __init__(self, handlers: dict[str, Handler], sessions: Sessions,
+                 overrides: ResponseOverrides | None = None) -> None:
         self.handlers = handlers
         self.sessions = sessions
+        self.overrides = overrides
         self.wants = {op: set(inspect.signature(h).parameters) & {"body", "url"} for op, h in handlers.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,7 +64,9 @@ class Dispatcher:
         if "url" in wants:
             kwargs["url"] = URL(scope=scope)
         store = self.sessions.get(session_name(scope))
-        response = await self.handlers[operation_id](store, extensions["connexion_context"]["user"], **kwargs)
+        response = await self.overrides.answer(scope, operation_id, store) if self.overrides else None
+        if response is None:
+            response = await self.handlers[operation_id](store, extensions["connexion_context"]["user"], **kwargs)
         await response(scope, receive, send)
 
 

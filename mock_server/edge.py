@@ -1,17 +1,45 @@
-"""The ASGI layer in front of Connexion: routing from the spec's paths, 404/405/OPTIONS, slashes, body size."""
+"""The ASGI layer in front of Connexion: routing from the spec's paths, 404/405/OPTIONS, slashes, the body."""
 
 from __future__ import annotations
 
+import asyncio
+
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTimeout
+from .limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from .request_log import note_error, note_operation
 from .spec import Contract
 
-MAX_BODY_BYTES = 1024 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _ROUTING = "connexion_routing"  # the scope extension Connexion's routing middleware would fill in
+
+
+async def read_body(receive: Receive, *, limit: int = MAX_BODY_BYTES,
+                    timeout: float = BODY_TIMEOUT_SECONDS) -> bytes:
+    """The whole request body: 413 past `limit` bytes, 408 when it has not all arrived within
+    `timeout` seconds (a client that stalls mid-body holds nothing for longer), ClientDisconnect
+    when the client goes away."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.") from None
 
 
 class ContractEdge:
@@ -22,20 +50,31 @@ class ContractEdge:
       middlewares look for them (so Connexion's own router is not needed);
     * an unknown path is 404, a known path with another method 405 with an `Allow` header listing
       every method of that path; OPTIONS answers 204 with it;
-    * a body over 1 MiB is 413, whether announced by `Content-Length` or streamed (a streamed body
-      is buffered and handed on with a `Content-Length`, which Connexion needs to see a body at all).
-    Swagger UI and the served spec (`docs_prefix`) pass through untouched.
+    * a body is held to the size and time limits: one announced by `Content-Length` as it is read
+      (by request validation, after the credentials were checked: a 401 does not wait for a body),
+      one streamed without it read whole here (`read_body`) and handed on with its length, which
+      Connexion needs to see a body at all.
+    Swagger UI (`…/ui`, `…/ui/…`) and the served spec (`…/openapi.json`, `…/openapi.yaml`) go to
+    `docs` untouched; any other path under the base path is routed, so a near miss is a 404.
     """
 
-    def __init__(self, app: ASGIApp, contract: Contract, *, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, contract: Contract, *, docs: ASGIApp | None = None,
+                 max_body: int = MAX_BODY_BYTES, body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
         self.app = app
+        self.docs = docs or app
         self.contract = contract
         self.max_body = max_body
-        self.docs_paths = tuple(contract.base_path + suffix for suffix in ("/ui", "/openapi.json", "/openapi.yaml"))
+        self.body_timeout = body_timeout
+        base = contract.base_path
+        self.docs_paths = frozenset({f"{base}/ui", f"{base}/openapi.json", f"{base}/openapi.yaml"})
+        self.docs_prefix = f"{base}/ui/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.docs_paths):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in self.docs_paths or scope["path"].startswith(self.docs_prefix):
+            await self.docs(scope, receive, send)
             return
         found = self.contract.route_for(scope["path"])
         if found is None:
@@ -47,7 +86,8 @@ class ContractEdge:
             await Response(status_code=204, headers={"Allow": ", ".join((*route.methods, "OPTIONS"))})(
                 scope, receive, send)
             return
-        refusal = self._refusal(method, route.methods, scope)
+        headers = Headers(scope=scope)
+        refusal = self._refusal(method, route.methods, headers)
         if refusal is not None:
             await _refuse(refusal, scope, receive, send)
             return
@@ -57,56 +97,70 @@ class ContractEdge:
         extensions = {**scope.get("extensions", {}),
                       _ROUTING: {"api_base_path": self.contract.base_path, "operation_id": operation_id}}
         scope = dict(scope, path=path, raw_path=path.encode(), path_params=path_params, extensions=extensions)
-        if method in _BODY_METHODS and not _has_header(scope, b"content-length"):
+        if method in _BODY_METHODS and "content-length" in headers:
+            receive = _bounded(receive, limit=self.max_body, timeout=self.body_timeout)
+        elif method in _BODY_METHODS:
             try:
-                scope, receive = await self._buffer_unsized_body(scope, receive)
-            except PayloadTooLarge as error:
+                body = await read_body(receive, limit=self.max_body, timeout=self.body_timeout)
+            except ClientDisconnect:
+                return
+            except ApiError as error:
                 await _refuse(error, scope, receive, send)
                 return
+            scope, receive = _with_body(scope, receive, body)
         await self.app(scope, receive, send)
 
-    def _refusal(self, method: str, methods: tuple[str, ...], scope: Scope) -> ApiError | None:
+    def _refusal(self, method: str, methods: tuple[str, ...], headers: Headers) -> ApiError | None:
         if method not in methods:
             return MethodNotAllowed(method, methods)
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                return self._too_large()
+        for length in headers.getlist("content-length"):
+            if length.isascii() and length.isdigit() and int(length) > self.max_body:
+                return PayloadTooLarge(f"Request body is larger than {self.max_body} bytes.")
         return None
 
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"Request body is larger than {self.max_body} bytes.")
 
-    async def _buffer_unsized_body(self, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_body:
-                raise self._too_large()
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        headers = [*scope["headers"], (b"content-length", str(len(body)).encode())]
-        sent = False
+def _bounded(receive: Receive, *, limit: int, timeout: float) -> Receive:
+    """`receive` held to `read_body`'s limits while the body arrives: 413 past `limit` bytes, 408 when
+    it is not all there `timeout` seconds after the request came (raised to whoever reads it)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    size = 0
+    complete = False
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+    async def bounded() -> Message:
+        nonlocal size, complete
+        if complete:
+            return await receive()  # after the body: waiting for a disconnect has no deadline
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError:
+            raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.") from None
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")
+            complete = not message.get("more_body", False)
+        return message
 
-        return dict(scope, headers=headers), replay
+    return bounded
+
+
+def _with_body(scope: Scope, receive: Receive, body: bytes) -> tuple[Scope, Receive]:
+    """The request with `body` already read: replayed to the next app, its length in the headers."""
+    length = str(len(body)).encode()
+    headers = [*scope["headers"], (b"content-length", length)]
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return dict(scope, headers=headers), replay
 
 
 async def _refuse(error: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
     note_error(scope, error)
     await error.to_response()(scope, receive, send)
-
-
-def _has_header(scope: Scope, name: bytes) -> bool:
-    return any(key == name for key, _ in scope["headers"])

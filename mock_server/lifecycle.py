@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,8 +77,21 @@ class AutoClock:
         return {"status": "completed", "progress": 100, "started_at": _iso(started), "completed_at": _iso(finished)}
 
 
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+
+
 def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """An RFC 3339 date-time as written: `T` and `Z` in either case, any number of fractional digits
+    (microseconds kept), and a leap second (`23:59:60`), taken as the last instant of the second
+    before it. ValueError for anything else, including a date-time without an offset."""
+    match = _RFC3339.fullmatch(value.upper()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    date, hour_minute, second, fraction, offset = match.groups()
+    micro = (fraction or "")[:6].ljust(6, "0")
+    if second == "60":
+        second, micro = "59", "999999"
+    return datetime.fromisoformat(f"{date}T{hour_minute}:{second}.{micro}{'+00:00' if offset == 'Z' else offset}")
 
 
 def _iso(moment: datetime) -> str:

@@ -1,25 +1,27 @@
 """Answers a developer asks for instead of the real ones: the `Prefer` header (Prism's way) and
-injected faults; plus added latency. Nothing here changes state."""
+injected faults; plus added latency. Nothing here changes state.
+
+They are decided where the dispatcher is about to call the handler: after the credentials were
+checked and the request validated, so a 401 or a 400 is never delayed or replaced (as in Prism).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import re
 from dataclasses import dataclass
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from . import jsonio
-from .dispatch import header_value, session_name
-from .errors import FieldErrors
-from .request_log import note_error, note_forced
+from .errors import FieldErrors, clip
+from .request_log import note_forced
 from .spec import Contract
-from .store import Sessions
+from .store import Store
 
 MAX_DELAY_MS = 30_000
-_PREFER_ITEM = re.compile(r"\s*([a-z]+)\s*=\s*\"?([^\",;]*)\"?\s*")
 _REASONS = {429: "Too many requests.", 500: "Internal server error.", 502: "Bad gateway.",
             503: "Service unavailable.", 504: "Gateway timeout."}
 
@@ -44,40 +46,41 @@ class Latency:
 
 
 def parse_prefer(value: str) -> dict[str, str]:
-    """`code=404, example=notFound, delay=300` -> {"code": "404", ...} (RFC 7240 preferences)."""
-    found = {}
-    for item in value.split(","):
-        for part in item.split(";"):
-            match = _PREFER_ITEM.fullmatch(part)
-            if match:
-                found[match.group(1)] = match.group(2)
+    """`code=404, example=notFound, delay=300` -> {"code": "404", ...} (RFC 7240 preferences).
+
+    Each `name=value` item (separated by `,` or `;`) with a lower-case name and a value that is
+    bare or in double quotes counts; anything else is ignored. One pass over the text, no pattern
+    that could backtrack.
+    """
+    found: dict[str, str] = {}
+    if not value:
+        return found
+    for item in value.replace(";", ",").split(","):
+        name, equals, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if text[:1] == '"':
+            text = text[1:]
+        if text[-1:] == '"':
+            text = text[:-1]
+        if equals and name.isascii() and name.isalpha() and name.islower() and '"' not in text:
+            found[name] = text
     return found
 
 
 class ResponseOverrides:
-    def __init__(self, app: ASGIApp, contract: Contract, sessions: Sessions, latency: Latency | None = None) -> None:
-        self.app = app
+    def __init__(self, contract: Contract, latency: Latency | None = None) -> None:
         self.contract = contract
-        self.sessions = sessions
         self.latency = latency
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routing = scope.get("extensions", {}).get("connexion_routing") if scope["type"] == "http" else None
-        if routing is None:
-            await self.app(scope, receive, send)
-            return
-        operation_id = routing["operation_id"]
-        prefer = parse_prefer(header_value(scope, b"prefer") or "")
-        try:
-            delay = self._delay(prefer)
-            override = self._override(operation_id, prefer, scope)
-        except FieldErrors as error:
-            note_error(scope, error)
-            await error.to_response()(scope, receive, send)
-            return
+    async def answer(self, scope: Scope, operation_id: str, store: Store) -> Response | None:
+        """Wait the delay asked for, then the answer forced by `Prefer` or an injected fault, or None
+        (the handler answers). A malformed `Prefer` is a 400 naming it."""
+        prefer = parse_prefer(", ".join(Headers(scope=scope).getlist("prefer")))
+        delay = self._delay(prefer)
+        override = self._override(operation_id, prefer, scope, store)
         if delay:
             await asyncio.sleep(delay / 1000)
-        await (override or self.app)(scope, receive, send)
+        return override
 
     def _delay(self, prefer: dict[str, str]) -> float:
         delay = self.latency.sample() if self.latency else 0.0
@@ -91,8 +94,8 @@ class ResponseOverrides:
             delay += asked
         return delay
 
-    def _override(self, operation_id: str, prefer: dict[str, str], scope: Scope) -> Response | None:
-        fault = self.sessions.get(session_name(scope)).take_fault(operation_id)
+    def _override(self, operation_id: str, prefer: dict[str, str], scope: Scope, store: Store) -> Response | None:
+        fault = store.take_fault(operation_id)
         if fault is None and "code" not in prefer and "example" not in prefer:
             return None
         responses = self.contract.responses(operation_id)
@@ -101,10 +104,10 @@ class ResponseOverrides:
             return self._answer(operation_id, str(fault), None, responses)
         code = prefer.get("code") or next(s for s in responses if s.startswith("2"))
         if code not in responses:
-            raise FieldErrors.single("Prefer", f"code={code} is not documented for {operation_id}; "
+            raise FieldErrors.single("Prefer", f"code={clip(code, 40)} is not documented for {operation_id}; "
                                                f"documented: {', '.join(responses)}.")
         answer = self._answer(operation_id, code, prefer.get("example"), responses)
-        note_forced(scope, "Prefer: " + ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay"))
+        note_forced(scope, clip("Prefer: " + ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay"), 200))
         return answer
 
     def _answer(self, operation_id: str, code: str, example: str | None,
@@ -118,10 +121,9 @@ class ResponseOverrides:
             return Response(jsonio.dumps(body), status_code=status, headers=headers, media_type="application/json")
         examples = self.contract.response_examples(operation_id, code)
         if example is not None and example not in examples:
-            raise FieldErrors.single("Prefer", f"example={example} is not an example of the {code} response of "
-                                               f"{operation_id}; examples: {', '.join(examples) or 'none'}.")
+            raise FieldErrors.single("Prefer", f"example={clip(example, 80)} is not an example of the {code} response "
+                                               f"of {operation_id}; examples: {', '.join(examples) or 'none'}.")
         if not examples:
             return Response(status_code=status, headers=headers)
         body = examples[example] if example is not None else next(iter(examples.values()))
         return Response(jsonio.dumps(body), status_code=status, headers=headers, media_type="application/json")
-

@@ -1,8 +1,12 @@
-"""Why did my request fail? One log line per rejected request, and the last requests on demand."""
+"""Why did my request fail? One log line per rejected request, and the last requests on demand.
+
+What a request sent is in its entry cut to a bounded length (MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS),
+so the 200 entries kept per session stay small whatever the requests held; on the terminal it is
+escaped as well (logs.printable), so no request can forge a log line.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -11,7 +15,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .dispatch import session_name
-from .errors import ApiError, FieldErrors
+from .errors import ApiError, FieldErrors, clip
+from .limits import MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS
+from .logs import json_line, printable
 from .spec import Contract, json_pointer, ref_parts
 from .store import Sessions
 
@@ -68,35 +74,44 @@ class RequestLog:
     def _record(self, scope: Scope, entry: dict[str, Any], seconds: float) -> None:
         operation_id = entry.get("operation_id")  # None for what no operation takes (404, 405, OPTIONS)
         status = entry["status"]
+        errors, total = self._errors(entry.get("error"), operation_id, status) if status >= 400 else ([], 0)
         record = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "method": scope["method"], "path": scope["path"], "operation_id": operation_id,
-            "status": status, "ms": round(seconds * 1000, 1),
-            "errors": self._errors(entry.get("error"), operation_id, status) if status >= 400 else [],
+            "method": clip(scope["method"], 32), "path": clip(scope["path"], MAX_LOGGED_CHARS),
+            "operation_id": operation_id, "status": status, "ms": round(seconds * 1000, 1),
+            "errors": errors,
+            **({"errors_not_shown": total - len(errors)} if total > len(errors) else {}),
             **({"forced": entry["forced"]} if "forced" in entry else {}),
         }
         self.sessions.get(session_name(scope)).log_request(record)
         if status >= 400:
             if self.json_lines:
-                logger.warning(json.dumps(record, ensure_ascii=False))
+                logger.warning("%s", json_line(record), extra={"request": record})
             else:
                 reasons = record.get("forced") or "; ".join(
-                    f"{e['field'] + ': ' if e['field'] else ''}{e['rule']} ({e['message']})" for e in record["errors"])
-                logger.warning("%s %s %s %s", record["method"], record["path"], status, reasons)
+                    f"{e['field'] + ': ' if e['field'] else ''}{e['rule']} ({e['message']})" for e in errors)
+                if total > len(errors):
+                    reasons += f"; … {total - len(errors)} more"
+                logger.warning("%s %s %s %s", printable(record["method"]), printable(record["path"]), status,
+                               printable(reasons))
 
-    def _errors(self, error: ApiError | None, operation_id: str | None, status: int) -> list[dict[str, Any]]:
+    def _errors(self, error: ApiError | None, operation_id: str | None,
+                status: int) -> tuple[list[dict[str, Any]], int]:
+        """The first MAX_LOGGED_ERRORS errors of the answer (texts cut short), and how many it had."""
         spec = self._response_pointer(operation_id, status)
         if isinstance(error, FieldErrors) and error.details and operation_id:
-            return [{"field": d.field, "rule": d.rule, "message": d.message,
-                     "spec": json_pointer(self.contract.follow(self._schema_base(operation_id, error, d.field),
-                                                               d.schema_path))}
-                    for d in error.details]
+            shown = [{"field": _short(d.field), "rule": d.rule, "message": _short(d.message),
+                      "spec": json_pointer(self.contract.follow(self._schema_base(operation_id, error, d.field),
+                                                                d.schema_path))}
+                     for d in error.details[:MAX_LOGGED_ERRORS]]
+            return shown, len(error.details) + error.omitted
         if isinstance(error, FieldErrors):
-            return [{"field": field, "rule": "rule", "message": " ".join(messages), "spec": spec}
-                    for field, messages in error.errors.items()]
+            shown = [{"field": _short(field), "rule": "rule", "message": _short(" ".join(messages)), "spec": spec}
+                     for field, messages in list(error.errors.items())[:MAX_LOGGED_ERRORS]]
+            return shown, len(error.errors) + error.omitted
         if error is not None:
-            return [{"field": None, "rule": type(error).__name__, "message": error.detail, "spec": spec}]
-        return []
+            return [{"field": None, "rule": type(error).__name__, "message": _short(error.detail), "spec": spec}], 1
+        return [], 0
 
     def _schema_base(self, operation_id: str, error: FieldErrors, field: str) -> tuple[str, ...]:
         op = self.contract.operation_pointer(operation_id)
@@ -119,6 +134,10 @@ class RequestLog:
         if str(status) not in responses:
             return json_pointer(op)
         return _ref_text(responses[str(status)]) or json_pointer((*op, "responses", str(status)))
+
+
+def _short(text: str) -> str:
+    return clip(text, MAX_LOGGED_CHARS)
 
 
 def _ref_target(node: Any) -> tuple[str, ...] | None:

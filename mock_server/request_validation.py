@@ -19,15 +19,25 @@ from connexion.middleware.request_validation import (
 from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import AbstractRequestBodyValidator
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from . import jsonio
-from .errors import FieldErrors, MalformedRequest
+from .errors import FieldErrors, MalformedRequest, UnsupportedMediaType, body_error
 from .validation import ValidatorCache, group
 
 PARSED = "mock_request"
 _ABSENT = object()
-_COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": float,
+
+
+def _number(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")) or number != number:
+        raise ValueError(text)
+    return number
+
+
+_COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": _number,
                                                  "boolean": lambda v: {"true": True, "false": False}[v]}
 
 
@@ -37,6 +47,10 @@ def parsed_request(scope: Scope) -> dict[str, t.Any]:
 
 
 def _coerce(value: str, schema: dict) -> t.Any:
+    # int() and float() also read other scripts' digits ("١") and underscores ("1_000"): a number
+    # in a query string is written with ASCII digits only.
+    if not value.isascii() or "_" in value:
+        return value
     try:
         return _COERCE[schema.get("type", "string")](value)
     except (KeyError, ValueError):
@@ -52,7 +66,7 @@ def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
             try:
                 body = jsonio.loads(raw)
             except jsonio.JsonBodyError as exc:
-                raise MalformedRequest(f"JSON parse error - {exc}") from None
+                raise body_error(exc) from None
             parsed_request(scope)["body"] = body
             return body
 
@@ -116,7 +130,13 @@ class _PrebuiltValidationOperation(RequestValidationOperation):
             self._parameter_validator = self._validator_map["parameter"](
                 self._operation.parameters, strict_validation=self.strict_validation)
         self._parameter_validator.validate(scope)
+        headers = Headers(scope=scope)
+        if "content-type" not in headers and headers.get("content-length", "0") != "0":
+            # Connexion would take the body for the operation's first media type.
+            raise UnsupportedMediaType("Unsupported media type in request; a body needs "
+                                       "`Content-Type: application/json`.")
         mime_type, encoding = self.extract_content_type(scope["headers"])
+        mime_type = mime_type.lower()  # media types compare case-insensitively (RFC 9110)
         self.validate_mime_type(mime_type)
         key = (mime_type, encoding)
         if key not in self._body_validators:

@@ -203,7 +203,6 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
         return operator == "not"
     if is_time:
         actual = _parse_time(actual)
-        expected = [_parse_time(v) for v in expected] if operator == "in" else _parse_time(expected)
     if operator == "":
         return actual == expected
     if operator == "not":
@@ -225,12 +224,36 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
     return comparisons[operator](actual, expected)
 
 
+TIME_FIELDS = frozenset({"created_at"})
+
+
 def filter_experiments(records: Iterable[Mapping[str, Any]],
                        filters: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The records that match every `{field: {operator, value}}` condition (Django lookup semantics)."""
+    """The records that match every `{field: {operator, value}}` condition (Django lookup semantics).
+
+    A date-time value the schema let through but that cannot be read as one is a 400 naming it.
+    """
+    conditions = [(field, cond["operator"], _expected(field, cond)) for field, cond in filters.items()]
     return [record for record in records
-            if all(_matches(record.get(field), cond["operator"], cond["value"], is_time=field == "created_at")
-                   for field, cond in filters.items())]
+            if all(_matches(record.get(field), operator, expected, is_time=field in TIME_FIELDS)
+                   for field, operator, expected in conditions)]
+
+
+def _expected(field: str, condition: Mapping[str, Any]) -> Any:
+    value = condition["value"]
+    if field not in TIME_FIELDS or condition["operator"] == "isnull":
+        return value
+    where = f"filters.{field}.value"
+    if condition["operator"] == "in":
+        return [_time_value(item, f"{where}.{index}") for index, item in enumerate(value)]
+    return _time_value(value, where)
+
+
+def _time_value(value: Any, where: str) -> Any:
+    try:
+        return _parse_time(value)
+    except ValueError:
+        raise FieldErrors.single(where, "Datetime has wrong format. Use RFC 3339, e.g. 2026-11-02T09:14:03Z.") from None
 
 
 def sort_experiments(records: Iterable[Mapping[str, Any]], sort_by: str) -> list[Mapping[str, Any]]:

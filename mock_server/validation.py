@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema_rs
 
-from .errors import NON_FIELD_ERRORS, FieldErrors
+from .errors import NON_FIELD_ERRORS, FieldErrors, clip
+from .limits import MAX_REPORTED_ERRORS
 
 _PY_TYPE_NAMES = {dict: "dict", list: "list", str: "str", int: "int", float: "float", bool: "bool"}
 
@@ -43,6 +44,17 @@ class ErrorDetail:
     schema_path: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class Findings:
+    """The errors reported for an instance: the first ones, how many more were found, and whether
+    more may exist than were looked for (lists longer than their schema allows are checked only up to
+    one item past their `maxItems`)."""
+
+    details: list[ErrorDetail]
+    omitted: int = 0
+    partial: bool = False
+
+
 def group(details: Iterable[ErrorDetail]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for detail in details:
@@ -55,8 +67,10 @@ class SchemaValidator:
 
     def __init__(self, schema: Mapping[str, Any], *, read_only_fields: Iterable[str] = ()) -> None:
         self.schema = schema
-        self._compiled = jsonschema_rs.Draft4Validator(to_json_schema(copy.deepcopy(dict(schema))),
-                                                       validate_formats=True)
+        # Connexion puts the spec's `components` into each body schema, for `$ref`s it has already
+        # resolved: not needed here, and once responses are validated it can hold a cycle.
+        own = {key: value for key, value in schema.items() if key != "components"}
+        self._compiled = jsonschema_rs.Draft4Validator(to_json_schema(copy.deepcopy(own)), validate_formats=True)
         self._read_only = frozenset(read_only_fields)
 
     def is_valid(self, instance: Any) -> bool:
@@ -67,22 +81,44 @@ class SchemaValidator:
         return group(self.details(instance, prefix=prefix))
 
     def details(self, instance: Any, *, prefix: tuple[str, ...] = ()) -> list[ErrorDetail]:
-        """Every error of `instance`: field path, message, the keyword that failed and where in the schema."""
+        """The errors of `instance` (the first MAX_REPORTED_ERRORS): field path, message, the keyword
+        that failed and where in the schema."""
+        return [] if self._compiled.is_valid(instance) else self.find(instance, prefix=prefix).details
+
+    def find(self, instance: Any, *, prefix: tuple[str, ...] = (), limit: int = MAX_REPORTED_ERRORS) -> Findings:
+        """The first `limit` distinct errors of `instance`, and a count of the others.
+
+        The work is bounded by the schema, not by the instance: errors are looked for in a view of
+        the instance whose lists are cut one item past their `maxItems` (their later items could only
+        repeat the kind of errors already found), and only the first `limit` are described.
+        """
         if self._compiled.is_valid(instance):
-            return []
+            return Findings([])
+        examined = _examined(instance, [self.schema])
+        partial = examined is not instance
+        errors = list(self._compiled.iter_errors(examined))
+        if not errors:  # what was cut held the only errors (a schema unlike this spec's could do that)
+            examined, partial = instance, False
+            errors = list(self._compiled.iter_errors(instance))
         found: list[ErrorDetail] = []
-        for error in self._compiled.iter_errors(instance):
-            for field, message, rule, schema_path in self._describe(error, instance):
+        seen: set[tuple[str, str]] = set()
+        for index, error in enumerate(errors):
+            if len(found) >= limit:
+                return Findings(found[:limit], omitted=len(found) - limit + len(errors) - index, partial=partial)
+            for field, message, rule, schema_path in self._describe(error, examined):
                 key = ".".join((*prefix, *field)) if (prefix or field) else NON_FIELD_ERRORS
-                detail = ErrorDetail(key, message, rule, tuple(schema_path))
-                if all((d.field, d.message) != (key, message) for d in found):
-                    found.append(detail)
-        return found
+                if (key, message) not in seen:
+                    seen.add((key, message))
+                    found.append(ErrorDetail(key, message, rule, tuple(schema_path)))
+        return Findings(found[:limit], omitted=max(len(found) - limit, 0), partial=partial)
 
     def validate(self, instance: Any) -> None:
-        details = self.details(instance)
-        if details:
-            raise FieldErrors(group(details), details=details)
+        if self._compiled.is_valid(instance):
+            return
+        found = self.find(instance)
+        if found.details:
+            raise FieldErrors(group(found.details), details=found.details, omitted=found.omitted,
+                              partial=found.partial)
 
     # -- turning one jsonschema-rs error into (field path, message) pairs --------------------------
 
@@ -126,7 +162,7 @@ class SchemaValidator:
             if chosen in allowed:
                 return [(tuple(d.field.split(".")), d.message, d.rule, [*at, "oneOf", index, *d.schema_path])
                         for d in _branch_validator(branch).details(value, prefix=path)]
-        return [((*path, prop), f'"{chosen}" is not a valid choice.', "discriminator", [*at, "discriminator"])]
+        return [((*path, prop), f'"{_shown(chosen)}" is not a valid choice.', "discriminator", [*at, "discriminator"])]
 
 
 class ValidatorCache:
@@ -145,6 +181,83 @@ class ValidatorCache:
 
 
 _branch_validator = ValidatorCache()  # the oneOf branches picked by a discriminator
+
+
+def _examined(value: Any, schemas: list[Any]) -> Any:
+    """`value` with every list longer than one item past the `maxItems` its schemas allow cut there.
+
+    The rest is returned as it is (the same objects when nothing below was cut). Only what some
+    schema judges is walked: properties the schemas name, items of lists whose schemas have `items`.
+    """
+    if not isinstance(value, (list, dict)):
+        return value
+    nodes = _alternatives(schemas)
+    if isinstance(value, list):
+        limits = [node["maxItems"] for node in nodes if isinstance(node.get("maxItems"), int)]
+        kept = value[:max(limits) + 1] if limits and len(value) > max(limits) + 1 else value
+        items = [node["items"] for node in nodes if isinstance(node.get("items"), dict)]
+        if items:
+            examined = [_examined(item, items) for item in kept]
+            if any(new is not old for new, old in zip(examined, kept, strict=True)):
+                return examined
+        return kept
+    if isinstance(value, dict) and nodes:
+        value = _cut_unnamed_keys(value, nodes)
+        changed = {}
+        for name in _judged_names(nodes, value):
+            below = [node["properties"][name] for node in nodes
+                     if isinstance(node.get("properties"), dict) and name in node["properties"]]
+            below += [node["additionalProperties"] for node in nodes
+                      if isinstance(node.get("additionalProperties"), dict)
+                      and name not in (node.get("properties") or {})]
+            examined = _examined(value[name], below)
+            if examined is not value[name]:
+                changed[name] = examined
+        return {**value, **changed} if changed else value
+    return value
+
+
+def _cut_unnamed_keys(value: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """`value` with the keys no schema names cut one past what any count rule or report could use."""
+    counts = [node[k] for node in nodes for k in ("maxProperties", "minProperties") if isinstance(node.get(k), int)]
+    keep = max([*counts, MAX_REPORTED_ERRORS]) + 1
+    if len(value) <= keep:
+        return value
+    named = {name for node in nodes for name in (*(node.get("properties") or ()), *(node.get("required") or ()))}
+    kept: dict[str, Any] = {}
+    others = 0
+    for name, item in value.items():
+        if name in named:
+            kept[name] = item
+        elif others < keep:
+            kept[name] = item
+            others += 1
+    return kept
+
+
+def _alternatives(schemas: list[Any]) -> list[dict[str, Any]]:
+    """The schemas and every branch of their `allOf`/`anyOf`/`oneOf`, recursively."""
+    found: list[dict[str, Any]] = []
+    pending = [s for s in schemas if isinstance(s, dict)]
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            if isinstance(node.get(keyword), list):
+                pending.extend(branch for branch in node[keyword] if isinstance(branch, dict))
+    return found
+
+
+def _judged_names(nodes: list[dict[str, Any]], value: dict[str, Any]) -> list[str]:
+    """The keys of `value` some schema has a rule for (every key when one has `additionalProperties`)."""
+    if any(isinstance(node.get("additionalProperties"), dict) for node in nodes):
+        return list(value)
+    names: dict[str, None] = {}
+    for node in nodes:
+        for name in node.get("properties") or ():
+            if name in value:
+                names[name] = None
+    return list(names)
 
 
 def _walk(node: Any, path: list[Any]) -> Any:
@@ -203,13 +316,18 @@ def _message(kind: str, limit: Any, value: Any, node: Any) -> str:
     if kind == "maxProperties":
         return f"Ensure this object has no more than {limit} keys."
     if kind == "enum":
-        return f'"{value}" is not a valid choice.'
+        return f'"{_shown(value)}" is not a valid choice.'
     if kind == "pattern":
         return f"This value does not match the required pattern {limit}."
     if kind == "format":
         return f"Enter a valid {limit}." if limit != "date-time" else \
             "Datetime has wrong format. Use ISO 8601, e.g. 2026-11-02T09:14:03Z."
     return "This value is not valid."
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in a message, cut short (it came from the request and may be huge)."""
+    return clip(value if isinstance(value, str) else str(value), 100)
 
 
 def _type_name(value: Any) -> str:

