@@ -6,10 +6,19 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+from mock_server.spec import SPEC_PATH as PACKAGED_SPEC
+
+SPEC_ENV = "CONTRACT_SPEC"
+
+
+def spec_path() -> Path:
+    """The contract the suite holds the deployment to: `--spec` / `CONTRACT_SPEC`, else the packaged one."""
+    return Path(os.environ.get(SPEC_ENV) or PACKAGED_SPEC)
+
 
 # option name -> (environment variable, help)
 OPTIONS: dict[str, tuple[str, str]] = {
+    "spec": (SPEC_ENV, "the OpenAPI document to hold the deployment to (default: the packaged openapi.yaml)"),
     "base_url": ("CONTRACT_BASE_URL", "API root the spec's paths hang from (default: start the embedded mock)"),
     "token": ("CONTRACT_TOKEN", "bearer token of the organization under test"),
     "other_token": ("CONTRACT_OTHER_TOKEN", "token of a second organization (enables tenant-isolation tests)"),

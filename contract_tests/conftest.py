@@ -3,6 +3,7 @@ run's gate, clients, findings (violations and refuted assumptions), clean-up, re
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from . import client as client_module
 from .assumptions import Assumptions
 from .client import ApiClient
-from .config import OPTIONS, SPEC_PATH, Target, UsageError, resolve
+from .config import OPTIONS, SPEC_ENV, Target, UsageError, resolve, spec_path
 from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
 from .findings import ASSUMPTION, VIOLATION, Finding, FindingLog, Reproducer, RuleBroken, render, write_junit
 from .gate import Gate
@@ -56,13 +57,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    spec = config.getoption("contract_spec", None)
+    if spec:  # before the test modules (and the Schemathesis runs) read the spec
+        os.environ[SPEC_ENV] = str(Path(spec).resolve())
     config.addinivalue_line("markers", "mutating: creates, changes or deletes experiments (not run with --read-only)")
     config.addinivalue_line("markers", "assumption(id): the test checks a mock choice (an x-assumption of the spec)")
     config.addinivalue_line("markers", "records_findings: the test records its own findings (Schemathesis phases)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    registry = Assumptions(SPEC_PATH)
+    registry = Assumptions(spec_path())
     unknown = sorted({str(m.args[0]) for item in items for m in item.iter_markers("assumption")
                       if str(m.args[0]) not in registry})
     if unknown:
@@ -100,7 +104,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             resolved, transport = resolved.with_base_url(EMBEDDED_BASE_URL), embedded_mock()
         else:
             _preflight(resolved)
-        assumptions = Assumptions(SPEC_PATH)
+        assumptions = Assumptions(spec_path())
         gate = Gate(resolved.base_url, assumptions.contract, prefix=RUN.prefix, max_requests=resolved.max_requests,
                     read_only=resolved.read_only, rate_limit=resolved.rate_limit, timeout=resolved.timeout,
                     designated=frozenset(filter(None, [resolved.running_experiment_id])), transport=transport)

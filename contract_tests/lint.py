@@ -32,9 +32,7 @@ from typing import Any
 
 import yaml
 
-from mock_server.spec import ref_parts
-
-from .config import SPEC_PATH
+from mock_server.spec import SPEC_PATH, ref_parts
 
 Pointer = tuple[str, ...]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -562,9 +560,9 @@ def lint(path: Path, *, display: str | None = None, connexion: bool = True) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m contract_tests.lint", description=__doc__.split("\n")[0])
-    parser.add_argument("path", nargs="?", default=str(SPEC_PATH.relative_to(Path.cwd()))
-                        if SPEC_PATH.is_relative_to(Path.cwd()) else str(SPEC_PATH))
+    parser = argparse.ArgumentParser(prog="experiments-lint", description=__doc__.split("\n")[0])
+    parser.add_argument("path", nargs="?", default="openapi.yaml" if Path("openapi.yaml").is_file() else str(SPEC_PATH),
+                        help="the OpenAPI document (default: ./openapi.yaml, else the packaged one)")
     parser.add_argument("--format", choices=["text", "json", "github"], default="text")
     parser.add_argument("--no-mock", action="store_true",
                         help="skip [connexion-loads] (for a spec the mock is not built from)")

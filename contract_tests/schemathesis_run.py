@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assumptions import Assumptions
-from .config import SPEC_PATH, Target
+from .config import Target, spec_path
 from .findings import Finding, Reproducer, count_cases, from_schemathesis
 from .gate import READ_OPERATIONS
 
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds contract_tests/
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # Checks that send requests of other methods than the one tested (not for a read-only run).
 WRITING_CHECKS = ("unsupported_method", "allow_header_conformance")
@@ -59,7 +60,7 @@ def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumpt
         config.write_text(CONFIG)
         report = work / "events.ndjson"
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
-                   str(SPEC_PATH), "--url", gate_url, "--phases", phase, "--checks", "all",
+                   str(spec_path()), "--url", gate_url, "--phases", phase, "--checks", "all",
                    "--continue-on-failure", "--max-examples", str(target.max_examples), "--workers", "1",
                    "--request-timeout", str(target.timeout + 5), "--report", "ndjson",
                    "--report-ndjson-path", str(report)]
@@ -76,7 +77,8 @@ def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumpt
             "CONTRACT_DATASET_ID": target.dataset_id,
             "CONTRACT_EVALUATOR_ID": target.evaluator_id,
             "CONTRACT_EVALUATOR_WORKFLOW_ID": target.evaluator_workflow_id,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(SPEC_PATH.parent), os.environ.get("PYTHONPATH")])),
+            # The hooks module must be importable from the temporary directory, installed or not.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])),
         }
         proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
         findings = list(from_schemathesis(report, phase, assumptions, reproducer))

@@ -7,9 +7,9 @@ from functools import cache
 from mock_server.spec import HTTP_METHODS, Contract, load_document
 from mock_server.validation import SchemaValidator
 
-from .config import SPEC_PATH
+from .config import spec_path
 
-_CONTRACT = Contract(load_document(SPEC_PATH))
+_CONTRACT = Contract(load_document(spec_path()))
 DEFAULTS = _CONTRACT.property_defaults("ExperimentReplace")
 # (METHOD, path template) -> operationId, e.g. ("PATCH", "/experiments/{experiment_id}/") -> "updateExperiment"
 OPERATION_IDS = {(method.upper(), path): item[method]["operationId"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from .spec import Contract
 from .store import Organization, World
 from .validation import SchemaValidator
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.yaml"
+# The default world as the package ships it (`mock_server/default-world.yaml` links to `fixtures/default.yaml`).
+DEFAULT_FIXTURES = Path(str(resources.files("mock_server") / "default-world.yaml"))
 DERIVED_FIELDS = frozenset({"dataset", "dataset_name", "workflow_count", "evaluator_slugs"})
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

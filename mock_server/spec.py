@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+# The contract as the package ships it: `mock_server/openapi.yaml` links to the repository's
+# `openapi.yaml` (the one source), and a built wheel carries a copy.
+SPEC_PATH = Path(str(resources.files("mock_server") / "openapi.yaml"))
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -17,10 +17,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contract_tests.assumptions import Assumptions, marks
-from contract_tests.config import SPEC_PATH
+from contract_tests.config import spec_path
 from contract_tests.embedded import serve
 from contract_tests.findings import ASSUMPTION, CHECK_ASSUMPTIONS, VIOLATION, Reproducer, _classify
 from contract_tests.gate import GATE_HEADER, REFUSED, Created, Gate
+
+SPEC_PATH = spec_path()
 
 
 @pytest.fixture(scope="module")

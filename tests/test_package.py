@@ -1,0 +1,80 @@
+"""The package works installed: a wheel built from the checkout, installed into a fresh venv (with the
+pinned versions), and its three commands run from an empty directory against each other."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contract_tests.embedded import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ACME_KEY = "sk_live_acme_dev_4f7d2c9a1b8e"
+
+
+def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTRACT_", "VIRTUAL_ENV", "PYTHONPATH"))}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin folder of a fresh venv with the wheel and its contract and lint extras installed."""
+    work = tmp_path_factory.mktemp("package")
+    built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work),
+                 str(ROOT)], cwd=work)
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheel = next(work.glob("experiments_contract_kit-*.whl"))
+    venv.create(work / "venv", with_pip=True)
+    bin_dir = work / "venv" / "bin"
+    install = run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                   "-c", str(ROOT / "constraints.txt"), f"{wheel}[contract,lint]"], cwd=work)
+    assert install.returncode == 0, install.stdout + install.stderr
+    return bin_dir
+
+
+def test_the_three_commands_work_installed_from_an_empty_directory(installed: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    lint = run([str(installed / "experiments-lint")], cwd=empty)
+    assert lint.returncode == 0 and "0 error(s)" in lint.stderr, lint.stdout + lint.stderr
+
+    port = free_port()
+    mock = subprocess.Popen([str(installed / "experiments-mock"), "--port", str(port)], cwd=empty,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/experiments/summary/",
+                             headers={"Authorization": f"Bearer {ACME_KEY}"}).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and mock.poll() is None, "the installed mock did not start"
+            time.sleep(0.2)
+        suite = run([str(installed / "experiments-contract-tests"), "--base-url", f"http://127.0.0.1:{port}/api/v2",
+                     "--token", ACME_KEY, "--dataset-id", "ds_7a6b5c4d", "--evaluator-id", "helpfulness",
+                     "--evaluator-workflow-id", "ewv_3c2b1a09", "--spec", str(ROOT / "openapi.yaml"),
+                     "-k", "test_rules_scoring or schema_conformance and examples", "--max-examples", "3"], cwd=empty)
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
+    assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-3000:]
+    assert "violations: 0" in suite.stdout and " passed" in suite.stdout
+    assert list(empty.iterdir()) == []  # nothing written where it ran
+
+
+def test_the_suite_shows_why_it_cannot_be_collected(installed: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n")
+    result = run([str(installed / "experiments-contract-tests"), "--spec", str(broken)], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot collect" in result.stderr and "Traceback" not in result.stdout, result.stdout + result.stderr
