@@ -9,6 +9,7 @@ ARGS ?=
 .PHONY: mock test lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "Creating $(VENV) and installing the pinned dependencies (constraints.txt); about a minute on first use..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@

@@ -8,12 +8,13 @@ error, or the request cap was reached.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from .config import OPTIONS, UsageError, resolve
+from .config import OPTIONS, SPEC_ENV, UsageError, resolve
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"usage error: {exc}", file=sys.stderr)
         return 2
+    if values.get("spec"):  # before the suite's modules read the spec
+        os.environ[SPEC_ENV] = str(Path(str(values["spec"])).resolve())
     pytest_args = [str(PACKAGE), "-p", "no:cacheprovider", "--tb=no", "-q", "--no-header",
                    "-o", "addopts=", "-W", "ignore::DeprecationWarning"]
     for name, value in values.items():

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import schemathesis
 
-from .spec_facts import DEFAULTS, OPERATION_IDS, RESPONSE_REQUIRED, request_validator
+from .spec_facts import defaults, operation_ids, request_validator, response_required
 
 WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
 # A real backend may start running an experiment at any moment; these follow the run, not the write.
@@ -35,7 +35,7 @@ SCORING = ("evaluator_ids", "evaluator_workflow_ids")
 
 def operation_id_of(method: str, path: str) -> str | None:
     """The operationId of a request by its method and path template."""
-    return OPERATION_IDS.get((method.upper(), path))
+    return operation_ids().get((method.upper(), path))
 
 
 def configuration(experiment: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: 
     """Fields shown otherwise than expected (a field the response may leave out is compared only when shown)."""
     same = (lambda a, b: a == b) if exact else (lambda a, b: trimmed(a) == trimmed(b))
     return {name: (value, shown.get(name)) for name, value in expected.items()
-            if (name in shown or name in RESPONSE_REQUIRED) and not same(shown.get(name), value)}
+            if (name in shown or name in response_required()) and not same(shown.get(name), value)}
 
 
 def _written(case: Any, response: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
@@ -138,8 +138,8 @@ def put_restores_defaults(ctx: Any, response: Any, case: Any) -> bool | None:
     if written is None or written[0] != "replaceExperiment":
         return None
     _, body, shown = written
-    mismatches = {name: (default, shown.get(name)) for name, default in DEFAULTS.items()
-                  if name not in body and (name in shown or name in RESPONSE_REQUIRED) and shown.get(name) != default}
+    mismatches = {name: (default, shown.get(name)) for name, default in defaults().items()
+                  if name not in body and (name in shown or name in response_required()) and shown.get(name) != default}
     if mismatches:
         _fail("PUT did not put omitted fields back to their defaults:", mismatches)
     return True

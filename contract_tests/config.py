@@ -100,6 +100,9 @@ def resolve(values: dict[str, object | None], *, read_only: bool = False, strict
     if embedded:
         for name, value in EMBEDDED.items():
             given[name] = given[name] or value
+    spec = Path(str(given["spec"])) if given["spec"] else spec_path()
+    if not spec.is_file():
+        raise UsageError(f"no OpenAPI document at {spec} (--spec, {SPEC_ENV})")
     missing = [f"--{n.replace('_', '-')} ({OPTIONS[n][0]})" for n in
                ("token", "dataset_id", "evaluator_id", "evaluator_workflow_id") if not given[n]]
     if missing:

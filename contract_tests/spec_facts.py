@@ -1,29 +1,48 @@
-"""Facts the suite reads from openapi.yaml (never re-typed here)."""
+"""Facts the suite reads from the spec it holds the deployment to (never re-typed here).
+
+Read on first use, not on import, so `--spec` (or `CONTRACT_SPEC`) decides which spec they come from.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from mock_server.spec import HTTP_METHODS, Contract, load_document
 from mock_server.validation import SchemaValidator
 
 from .config import spec_path
 
-_CONTRACT = Contract(load_document(spec_path()))
-DEFAULTS = _CONTRACT.property_defaults("ExperimentReplace")
-# (METHOD, path template) -> operationId, e.g. ("PATCH", "/experiments/{experiment_id}/") -> "updateExperiment"
-OPERATION_IDS = {(method.upper(), path): item[method]["operationId"]
-                 for path, item in _CONTRACT.document["paths"].items() for method in HTTP_METHODS if method in item}
-# Fields the vendor documents every experiment response to carry (the `required` of the Experiment
-# schema's parts that rest on no assumption); checks compare any other field only when it is shown.
-RESPONSE_REQUIRED = frozenset(name for part in _CONTRACT.schema("Experiment")["allOf"]
-                              if "x-assumption" not in _CONTRACT.resolve(part)
-                              for name in _CONTRACT.resolve(part).get("required", ()))
+
+@cache
+def _contract() -> Contract:
+    return Contract(load_document(spec_path()))
+
+
+@cache
+def defaults() -> dict[str, Any]:
+    """The documented default of every body field that has one (what PUT restores)."""
+    return _contract().property_defaults("ExperimentReplace")
+
+
+@cache
+def operation_ids() -> dict[tuple[str, str], str]:
+    """(METHOD, path template) -> operationId, e.g. ("PATCH", "/experiments/{experiment_id}/") -> "updateExperiment"."""
+    return {(method.upper(), path): item[method]["operationId"]
+            for path, item in _contract().document["paths"].items() for method in HTTP_METHODS if method in item}
+
+
+@cache
+def response_required() -> frozenset[str]:
+    """Fields the vendor documents every experiment response to carry (the `required` of the Experiment
+    schema's parts that rest on no assumption); checks compare any other field only when it is shown."""
+    parts = [_contract().resolve(part) for part in _contract().schema("Experiment")["allOf"]]
+    return frozenset(name for part in parts if "x-assumption" not in part for name in part.get("required", ()))
 
 
 @cache
 def request_validator(operation_id: str) -> SchemaValidator:
     """The compiled request body schema of an operation (the mock's validator, the spec's rules)."""
-    operation = _CONTRACT.operations()[operation_id]
-    body = _CONTRACT.resolve(operation["requestBody"])
-    return SchemaValidator(_CONTRACT.dereferenced(body["content"]["application/json"]["schema"]))
+    operation = _contract().operations()[operation_id]
+    body = _contract().resolve(operation["requestBody"])
+    return SchemaValidator(_contract().dereferenced(body["content"]["application/json"]["schema"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .client import ApiClient, expect, expect_equal, expect_true
-from .spec_facts import DEFAULTS, RESPONSE_REQUIRED
+from .spec_facts import defaults, response_required
 
 pytestmark = pytest.mark.mutating
 LIFECYCLE = {"status", "progress", "started_at", "completed_at", "error_message"}
@@ -15,7 +15,7 @@ def config_of(experiment: dict, shown: dict | None = None) -> dict:
     """The configuration of an experiment; with `shown`, only the fields that response carries (a
     deployment may leave out fields the spec does not require)."""
     return {k: v for k, v in experiment.items()
-            if k not in LIFECYCLE and (shown is None or k in shown or k in RESPONSE_REQUIRED)}
+            if k not in LIFECYCLE and (shown is None or k in shown or k in response_required())}
 
 
 @pytest.mark.parametrize("body", [
@@ -87,7 +87,7 @@ def test_put_restores_defaults_and_reads_back(api: ApiClient) -> None:
     expect_equal(shown["workflow"], created["workflow"], "PUT keeps omitted fields without a default", response)
     read = api.get(created["id"])
     expect_equal(config_of(read.json()), config_of(shown), "what PUT returns is what GET returns", read)
-    shown_defaults = {k: v for k, v in DEFAULTS.items() if k in shown or k in RESPONSE_REQUIRED}
+    shown_defaults = {k: v for k, v in defaults().items() if k in shown or k in response_required()}
     expect_equal({k: shown.get(k) for k in shown_defaults}, shown_defaults,
                  "PUT puts omitted defaulted fields back to their defaults", response)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging.config
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -31,12 +32,14 @@ def _serve_parser() -> argparse.ArgumentParser:
                              "reachable from the network and switches the /__mock__ controls off unless "
                              "--admin-token is given)")
     parser.add_argument("--port", type=int, default=4010, help="port to listen on (default: %(default)s)")
+    parser.add_argument("--spec", type=Path, metavar="PATH",
+                        help="the OpenAPI document to serve (default: the openapi.yaml this package ships)")
     parser.add_argument("--fixtures", type=Path, help="fixture file that replaces the default world")
     parser.add_argument("--jwt-secret", default=os.environ.get(JWT_SECRET_ENV, DEFAULT_JWT_SECRET),
                         help=f"HS256 secret for dashboard JWTs (env {JWT_SECRET_ENV}; a development default)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                        help="allowed browser origin, repeatable (default: any http://localhost:<port> "
-                             "and http://127.0.0.1:<port>)")
+                        help="allowed browser origin, repeatable; '*' allows every origin (without credentials) "
+                             "(default: any http://localhost:<port> and http://127.0.0.1:<port>)")
     parser.add_argument("--validate-responses", action="store_true",
                         help="check every response against the spec too (slower; on in the tests)")
     parser.add_argument("--lifecycle", choices=["manual", "auto"], default="manual",
@@ -95,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     from .app import build_app
     from .spec import SPEC_PATH
 
+    spec_path = args.spec or SPEC_PATH
+
     def build():
-        return build_app(fixtures=args.fixtures, jwt_secret=args.jwt_secret,
+        return build_app(fixtures=args.fixtures, spec_path=spec_path, jwt_secret=args.jwt_secret,
                          validate_responses=args.validate_responses, cors_origins=args.cors_origin,
                          clock=AutoClock(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
                          latency=args.latency, admin=admin, admin_token=args.admin_token,
@@ -108,11 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     except FixtureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename or spec_path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     logging_config = log_config(args.log_level, json_lines=args.log_format == "json")
     logging.config.dictConfig(logging_config)
     served = mock.asgi
     if args.watch:
-        reloading = Reloading(lambda: build().asgi, [SPEC_PATH, args.fixtures or DEFAULT_FIXTURES],
+        reloading = Reloading(lambda: build().asgi, [spec_path, args.fixtures or DEFAULT_FIXTURES],
                               initial=mock.asgi)
         reloading.watch()
         served = reloading
@@ -125,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  docs (Swagger UI): {url}/ui/")
     for org_id, key in keys:
         print(f"  API key of {org_id}: {key}")
-    print("  dashboard JWT: python -m mock_server mint-jwt --org ORG")
+    print(f"  dashboard JWT: {command()} mint-jwt --org ORG")
     if admin:
         token = f", {ADMIN_TOKEN_HEADER} required" if args.admin_token else ""
         print(f"  mock controls: http://{host}:{args.port}/__mock__/ "
@@ -136,6 +144,29 @@ def main(argv: list[str] | None = None) -> int:
     uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
                 access_log=args.log_level == "debug", timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
+
+
+def command() -> str:
+    """This command line as it can be typed from the current directory: `experiments-mock` when that
+    is the one on PATH, else the path of this environment's console script (`.venv/bin/experiments-mock`
+    after `make mock`), else this Python with `-m mock_server`."""
+    bin_dir = Path(sys.executable).parent
+    script = bin_dir / "experiments-mock"
+    if not script.exists():
+        return f"{_typed(Path(sys.executable))} -m mock_server"
+    on_path = shutil.which("experiments-mock")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "experiments-mock"
+    return _typed(script)
+
+
+def _typed(path: Path) -> str:
+    """`path` relative to the current directory when it is below it (`.venv/bin/…`), else absolute."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
 
 
 def _network_warning(args: argparse.Namespace, keys: list[str], names: list[str], admin: bool) -> str:

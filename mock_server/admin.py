@@ -87,12 +87,23 @@ class Admin:
                 "count": {"type": "integer", "minimum": 1, "maximum": 1000},
             },
         })
+        # (method, path, endpoint, what it does): the routes, and the index `GET /__mock__/` answers.
+        self.controls: list[tuple[str, str, Endpoint, str]] = [
+            ("GET", "/__mock__/", self.index, "this list of the controls"),
+            ("POST", "/__mock__/reset", self.reset,
+             "restore the session's world from the fixtures, clear its faults and request log (204)"),
+            ("POST", "/__mock__/experiments/{experiment_id}/lifecycle", self.lifecycle,
+             'move an experiment: {"action": "start" | "progress" (with "progress") | "complete" | "fail" '
+             '(with "error_message")}'),
+            ("POST", "/__mock__/faults", self.faults,
+             'make the next calls of an operation fail: {"operation_id": …, "status": 400-599, "count": 1-1000}'),
+            ("GET", "/__mock__/requests", self.requests,
+             "the session's last requests, newest first, with why each was refused (?limit=1-200, default 50)"),
+            ("GET", "/__mock__/state", self.state, "the session's world in the fixture format (--fixtures takes it)"),
+        ]
         self.router = Router(routes=[
-            Route("/__mock__/reset", _Control("POST", self.reset)),
-            Route("/__mock__/experiments/{experiment_id}/lifecycle", _Control("POST", self.lifecycle)),
-            Route("/__mock__/faults", _Control("POST", self.faults)),
-            Route("/__mock__/requests", _Control("GET", self.requests)),
-            Route("/__mock__/state", _Control("GET", self.state)),
+            Route("/__mock__", _Control("GET", self.index)),
+            *(Route(path, _Control(method, endpoint)) for method, path, endpoint, _ in self.controls),
         ], default=_not_found)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -122,6 +133,15 @@ class Admin:
             raise body_error(exc) from None
         validator.validate(body)
         return body
+
+    async def index(self, request: Request) -> Response:
+        return _json({
+            "description": "The mock's controls (outside the contract). They honour X-Mock-Session; a POST "
+                           "needs Content-Type: application/json"
+                           + (f" and every call the {ADMIN_TOKEN_HEADER} header." if self.token else "."),
+            "controls": [{"method": method, "path": path, "description": description}
+                         for method, path, _, description in self.controls],
+        })
 
     async def reset(self, request: Request) -> Response:
         self._store(request).reset()

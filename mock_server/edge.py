@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTimeout
 from .limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
+from .overrides import take_query_preferences
 from .request_log import note_error, note_operation
 from .spec import Contract
 
@@ -48,6 +49,9 @@ class ContractEdge:
     * a path of the spec is served with or without its trailing slash (no redirect), and the
       operationId and path parameters go into the scope where Connexion's security and validation
       middlewares look for them (so Connexion's own router is not needed);
+    * Prism's query preferences (`__code`, `__example`, `__delay`, `__dynamic`) are taken out of the
+      query string before strict query validation sees it, for the dispatcher to apply like `Prefer`
+      (`overrides.take_query_preferences`);
     * an unknown path is 404, a known path with another method 405 with an `Allow` header listing
       every method of that path; OPTIONS answers 204 with it;
     * a body is held to the size and time limits: one announced by `Content-Length` as it is read
@@ -96,7 +100,8 @@ class ContractEdge:
         note_operation(scope, operation_id)
         extensions = {**scope.get("extensions", {}),
                       _ROUTING: {"api_base_path": self.contract.base_path, "operation_id": operation_id}}
-        scope = dict(scope, path=path, raw_path=path.encode(), path_params=path_params, extensions=extensions)
+        scope = take_query_preferences(
+            dict(scope, path=path, raw_path=path.encode(), path_params=path_params, extensions=extensions))
         if method in _BODY_METHODS and "content-length" in headers:
             receive = _bounded(receive, limit=self.max_body, timeout=self.body_timeout)
         elif method in _BODY_METHODS:

@@ -1,5 +1,6 @@
-"""Answers a developer asks for instead of the real ones: the `Prefer` header (Prism's way) and
-injected faults; plus added latency. Nothing here changes state.
+"""Answers a developer asks for instead of the real ones: the `Prefer` header (Prism's way), or its
+query form (`__code`, `__example`, `__delay`, as in Prism), and injected faults; plus added latency.
+Nothing here changes state.
 
 They are decided where the dispatcher is about to call the handler: after the credentials were
 checked and the request validated, so a 401 or a 400 is never delayed or replaced (as in Prism).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -22,6 +24,10 @@ from .spec import Contract
 from .store import Store
 
 MAX_DELAY_MS = 30_000
+QUERY_PREFERENCES = "mock_query_preferences"  # scope extension: what `take_query_preferences` took
+_QUERY_NAMES = {"__code": "code", "__example": "example", "__delay": "delay", "__dynamic": "dynamic"}
+_DYNAMIC = ("dynamic={value}: this mock serves state (what you create, PATCH and delete is what you read back), "
+            "not randomly generated data; leave dynamic out.")
 _REASONS = {429: "Too many requests.", 500: "Internal server error.", 502: "Bad gateway.",
             503: "Service unavailable.", 504: "Gateway timeout."}
 
@@ -67,22 +73,53 @@ def parse_prefer(value: str) -> dict[str, str]:
     return found
 
 
+def take_query_preferences(scope: Scope) -> Scope:
+    """The request without Prism's query preferences (`?__code=404&__example=…&__delay=…&__dynamic=…`),
+    which go into the scope extension QUERY_PREFERENCES instead ({"code": "404", ...}): the query string
+    that request validation, the handlers and their links see is what it would be with `Prefer`. The
+    other parameters are kept byte for byte."""
+    query = scope.get("query_string", b"")
+    if b"__" not in query and b"%5f" not in query.lower():  # no name that could decode to `__…`
+        return scope
+    kept: list[bytes] = []
+    taken: dict[str, str] = {}
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        preference = _QUERY_NAMES.get(unquote_plus(name.decode("latin-1")))
+        if preference is None:
+            kept.append(part)
+        else:
+            taken[preference] = unquote_plus(value.decode("latin-1"))
+    if not taken:
+        return scope
+    extensions = {**scope.get("extensions", {}), QUERY_PREFERENCES: taken}
+    return dict(scope, query_string=b"&".join(kept), extensions=extensions)
+
+
+def _source(name: str, from_query: dict[str, str]) -> str:
+    """The field an error about preference `name` is keyed by: the query parameter or `Prefer`."""
+    return f"__{name}" if name in from_query else "Prefer"
+
+
 class ResponseOverrides:
     def __init__(self, contract: Contract, latency: Latency | None = None) -> None:
         self.contract = contract
         self.latency = latency
 
     async def answer(self, scope: Scope, operation_id: str, store: Store) -> Response | None:
-        """Wait the delay asked for, then the answer forced by `Prefer` or an injected fault, or None
-        (the handler answers). A malformed `Prefer` is a 400 naming it."""
-        prefer = parse_prefer(", ".join(Headers(scope=scope).getlist("prefer")))
-        delay = self._delay(prefer)
-        override = self._override(operation_id, prefer, scope, store)
+        """Wait the delay asked for, then the answer forced by `Prefer` (or its query form, which wins)
+        or an injected fault, or None (the handler answers). A malformed preference is a 400 naming it."""
+        from_query = scope.get("extensions", {}).get(QUERY_PREFERENCES, {})
+        prefer = {**parse_prefer(", ".join(Headers(scope=scope).getlist("prefer"))), **from_query}
+        if "dynamic" in prefer:
+            raise FieldErrors.single(_source("dynamic", from_query), _DYNAMIC.format(value=clip(prefer["dynamic"], 40)))
+        delay = self._delay(prefer, from_query)
+        override = self._override(operation_id, prefer, from_query, scope, store)
         if delay:
             await asyncio.sleep(delay / 1000)
         return override
 
-    def _delay(self, prefer: dict[str, str]) -> float:
+    def _delay(self, prefer: dict[str, str], from_query: dict[str, str]) -> float:
         delay = self.latency.sample() if self.latency else 0.0
         if "delay" in prefer:
             try:
@@ -90,11 +127,13 @@ class ResponseOverrides:
             except ValueError:
                 asked = -1
             if not 0 <= asked <= MAX_DELAY_MS:
-                raise FieldErrors.single("Prefer", f"delay must be a number of milliseconds from 0 to {MAX_DELAY_MS}.")
+                raise FieldErrors.single(_source("delay", from_query),
+                                         f"delay must be a number of milliseconds from 0 to {MAX_DELAY_MS}.")
             delay += asked
         return delay
 
-    def _override(self, operation_id: str, prefer: dict[str, str], scope: Scope, store: Store) -> Response | None:
+    def _override(self, operation_id: str, prefer: dict[str, str], from_query: dict[str, str], scope: Scope,
+                  store: Store) -> Response | None:
         fault = store.take_fault(operation_id)
         if fault is None and "code" not in prefer and "example" not in prefer:
             return None
@@ -104,14 +143,16 @@ class ResponseOverrides:
             return self._answer(operation_id, str(fault), None, responses)
         code = prefer.get("code") or next(s for s in responses if s.startswith("2"))
         if code not in responses:
-            raise FieldErrors.single("Prefer", f"code={clip(code, 40)} is not documented for {operation_id}; "
-                                               f"documented: {', '.join(responses)}.")
-        answer = self._answer(operation_id, code, prefer.get("example"), responses)
-        note_forced(scope, clip("Prefer: " + ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay"), 200))
+            raise FieldErrors.single(_source("code", from_query),
+                                     f"code={clip(code, 40)} is not documented for {operation_id}; "
+                                     f"documented: {', '.join(responses)}.")
+        answer = self._answer(operation_id, code, prefer.get("example"), responses, _source("example", from_query))
+        asked = ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay")
+        note_forced(scope, clip(("query: " if from_query else "Prefer: ") + asked, 200))
         return answer
 
     def _answer(self, operation_id: str, code: str, example: str | None,
-                responses: dict[str, dict]) -> Response:
+                responses: dict[str, dict], example_field: str = "Prefer") -> Response:
         status = int(code)
         headers = {"Retry-After": "1"} if status in (429, 503) else {}
         if status == 401:
@@ -121,8 +162,9 @@ class ResponseOverrides:
             return Response(jsonio.dumps(body), status_code=status, headers=headers, media_type="application/json")
         examples = self.contract.response_examples(operation_id, code)
         if example is not None and example not in examples:
-            raise FieldErrors.single("Prefer", f"example={clip(example, 80)} is not an example of the {code} response "
-                                               f"of {operation_id}; examples: {', '.join(examples) or 'none'}.")
+            raise FieldErrors.single(example_field,
+                                     f"example={clip(example, 80)} is not an example of the {code} response "
+                                     f"of {operation_id}; examples: {', '.join(examples) or 'none'}.")
         if not examples:
             return Response(status_code=status, headers=headers)
         body = examples[example] if example is not None else next(iter(examples.values()))

@@ -1,4 +1,7 @@
-"""End to end in a real browser: a page on another localhost origin calls the mock with fetch."""
+"""End to end in a real browser: a page on another localhost origin calls the mock with fetch.
+
+The page is served from `http://localhost:<port>`, as a Vite (5173) or CRA dev server is, and sends
+the tracing headers real apps add (`traceparent`, `baggage`, `sentry-trace`, `x-request-id`)."""
 
 from __future__ import annotations
 
@@ -35,6 +38,11 @@ async function call(method, path, body, extra) {
     out.patch = await call("PATCH", "/experiments/" + id + "/", {description: "edited in Chromium", batch_size: 5});
     out.read = await call("GET", "/experiments/" + id + "/");
     out.forced = await call("GET", "/experiments/%(existing)s/", undefined, {"Prefer": "code=404"});
+    out.traced = await call("GET", "/experiments/" + id + "/", undefined, {
+      "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      "baggage": "userId=alice", "sentry-trace": "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+      "x-request-id": "req-42"});
+    out.forcedByQuery = await call("GET", "/experiments/%(existing)s/?__code=404");
     out.invalid = await call("PATCH", "/experiments/" + id + "/", {batch_size: 0});
     // the developer's controls, from an allowed origin, with JSON (preflighted)
     const fault = await fetch(controls + "/faults", {method: "POST", headers: json,
@@ -62,7 +70,7 @@ def chromium() -> str:
     pytest.skip("chromium is not installed here (.ci/run installs it: apt-get install chromium)")
 
 
-def test_a_page_on_another_origin_uses_the_mock_with_fetch(tmp_path):
+def test_a_page_on_a_localhost_dev_server_uses_the_mock_with_fetch_and_tracing_headers(tmp_path):
     browser = chromium()
     with serve(build_app().asgi) as mock_origin:
         page = PAGE % {"api": mock_origin + "/api/v2", "controls": mock_origin + "/__mock__", "key": ACME_KEY,
@@ -71,8 +79,9 @@ def test_a_page_on_another_origin_uses_the_mock_with_fetch(tmp_path):
         async def site(scope, receive, send):
             await HTMLResponse(page)(scope, receive, send)
 
-        with serve(site) as page_origin:
-            assert page_origin != mock_origin
+        with serve(site) as served:
+            page_origin = served.replace("http://127.0.0.1:", "http://localhost:")  # a dev server's origin
+            assert page_origin.startswith("http://localhost:") and page_origin != mock_origin
             dom = subprocess.run(
                 [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -87,6 +96,8 @@ def test_a_page_on_another_origin_uses_the_mock_with_fetch(tmp_path):
     assert out["patch"]["status"] == 200
     assert out["read"]["body"]["description"] == "edited in Chromium" and out["read"]["body"]["batch_size"] == 5
     assert out["forced"]["status"] == 404 and out["forced"]["body"]["detail"].startswith("No experiment")
+    assert out["traced"]["status"] == 200 and out["traced"]["body"]["description"] == "edited in Chromium"
+    assert out["forcedByQuery"] == out["forced"]
     assert out["invalid"]["status"] == 400
     assert out["invalid"]["body"] == {"batch_size": ["Ensure this value is greater than or equal to 1."]}
     assert out["unauthenticated"] == {"status": 401, "authenticate": "Bearer"}

@@ -66,7 +66,7 @@ ENV_OPTIONS = {"CONTRACT_TOKEN": ACME_KEY, "CONTRACT_DATASET_ID": "ds_7a6b5c4d",
 def test_a_failing_run_reports_each_finding_and_a_later_read_only_run_sends_no_write(tmp_path):
     junit = tmp_path / "report.xml"
     with serve(build("crashes_on_large_batch")) as origin:
-        failing = suite("-k", "schema_conformance and coverage", "--max-examples", "5", env={
+        failing = suite("-k", "schema_conformance and examples", "--max-examples", "5", env={
             **ENV_OPTIONS, "CONTRACT_BASE_URL": f"{origin}/api/v2", "CONTRACT_JUNIT": str(junit)})
     assert failing.returncode == 1, failing.stdout[-3000:]
     cases = list(ET.parse(junit).getroot().iter("testcase"))
@@ -104,7 +104,7 @@ def test_the_documented_schemathesis_command_passes_against_the_mock(tmp_path):
         result = subprocess.run(
             [str(Path(sys.executable).with_name("st")), "--config-file", str(ROOT / "schemathesis.toml"), "run",
              str(ROOT / "openapi.yaml"), "--url", f"{origin}/api/v2", "--max-examples", "5", "--seed", "3",
-             "--phases", "examples,coverage"],
+             "--phases", "examples"],
             cwd=tmp_path, env={**clean, "CONTRACT_TOKEN": ACME_KEY, "PYTHONPATH": str(ROOT)},
             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]

@@ -93,7 +93,40 @@ def test_cors_preflight_from_a_local_dev_server(client):
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "PATCH" in response.headers["access-control-allow-methods"]
-    assert "Authorization" in response.headers["access-control-allow-headers"]
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080"])
+def test_cors_preflight_allows_any_header_an_allowed_origin_asks_for(client, origin):
+    asked = "authorization,content-type,traceparent,tracestate,baggage,sentry-trace,x-request-id,x-requested-with"
+    response = client.options(f"{BASE}/{COMPLETED_ID}/", headers={
+        "Origin": origin, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": asked})
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == origin
+    assert set(response.headers["access-control-allow-headers"].split(",")) == set(asked.split(","))
+    assert "access-control-allow-credentials" not in response.headers
+
+
+def test_cors_any_header_is_still_refused_to_a_foreign_origin(client):
+    response = client.options(f"{BASE}/", headers={"Origin": "https://evil.example",
+                                                   "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "traceparent"})
+    assert response.status_code == 400 and "access-control-allow-origin" not in response.headers
+
+
+def test_cors_origin_star_allows_every_origin_without_credentials():
+    from starlette.testclient import TestClient
+
+    from mock_server.app import build_app
+
+    with TestClient(build_app(cors_origins=["*"]).asgi, base_url="http://localhost:4010") as client:
+        preflight = client.options(f"{BASE}/", headers={"Origin": "http://192.168.1.20:5173",
+                                                        "Access-Control-Request-Method": "POST",
+                                                        "Access-Control-Request-Headers": "authorization,traceparent"})
+        simple = client.get(f"{BASE}/", headers={"Origin": "https://app.example"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-headers"] == "authorization,traceparent"
+    assert simple.status_code == 401 and simple.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in {**preflight.headers, **simple.headers}
 
 
 def test_cors_headers_on_errors_too(client):
