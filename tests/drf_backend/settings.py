@@ -19,8 +19,10 @@ DATABASES = {
         # A throwaway test database: no fsync per write (a write took 19 ms with it, the test runs
         # send thousands).
         "OPTIONS": {"init_command": "PRAGMA synchronous=OFF; PRAGMA journal_mode=MEMORY;",
-                    # Concurrent writers wait for the lock instead of failing with "database is locked".
-                    "timeout": 30},
+                    # Concurrent requests wait for the lock instead of failing with "database is locked":
+                    # a transaction takes the write lock when it begins (a read lock upgraded later can
+                    # deadlock, which SQLite answers at once), and waits up to 30 s for it.
+                    "transaction_mode": "IMMEDIATE", "timeout": 30},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
