@@ -98,6 +98,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
                            strict=config.getoption("contract_strict"))
     except UsageError as exc:
         pytest.exit(f"usage error: {exc}", returncode=EXIT_USAGE)
+    RUN.started = time.monotonic()
     with ExitStack() as stack:
         transport = None
         if resolved.embedded:
