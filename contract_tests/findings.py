@@ -172,34 +172,41 @@ class Reproducer:
 
 # -- Schemathesis' NDJSON report -----------------------------------------------------------------
 
-def from_schemathesis(path: Path, phase: str, assumptions: Assumptions, reproducer: Reproducer) -> Iterator[Finding]:
-    """Every failure of every check, and every error, in one Schemathesis NDJSON report."""
+def from_schemathesis(path: Path, assumptions: Assumptions, reproducer: Reproducer) -> Iterator[tuple[str, Finding]]:
+    """(phase, finding) for every failure of every check, and every error, in one Schemathesis NDJSON report."""
     if not path.exists():
         return
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             event = json.loads(line)
             if "ScenarioFinished" in event:
-                yield from _scenario_findings(event["ScenarioFinished"]["recorder"], phase, assumptions, reproducer)
+                phase = str(event["ScenarioFinished"].get("phase"))
+                for finding in _scenario_findings(event["ScenarioFinished"]["recorder"], phase, assumptions,
+                                                  reproducer):
+                    yield phase, finding
             elif "NonFatalError" in event:
                 error = event["NonFatalError"]
-                yield Finding(VIOLATION, f"schemathesis {phase}", "error", _error_title(error),
-                              operation=error.get("label"), got=reproducer.mask(json.dumps(error.get("value"))[:800]))
+                phase = str(error.get("phase"))
+                yield phase, Finding(VIOLATION, f"schemathesis {phase}", "error", _error_title(error),
+                                     operation=error.get("label"),
+                                     got=reproducer.mask(json.dumps(error.get("value"))[:800]))
             elif "FatalError" in event:
-                yield Finding(VIOLATION, f"schemathesis {phase}", "fatal error", "Schemathesis could not run",
-                              got=reproducer.mask(json.dumps(event["FatalError"])[:800]))
+                yield "", Finding(VIOLATION, "schemathesis", "fatal error", "Schemathesis could not run",
+                                  got=reproducer.mask(json.dumps(event["FatalError"])[:800]))
 
 
-def count_cases(path: Path) -> int:
-    """How many test cases a Schemathesis NDJSON report recorded (each sent at least one request)."""
+def count_cases(path: Path) -> dict[str, int]:
+    """How many test cases a Schemathesis NDJSON report recorded per phase (each sent at least one request)."""
+    counts: dict[str, int] = {}
     if not path.exists():
-        return 0
-    total = 0
+        return counts
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.startswith('{"ScenarioFinished"'):
-                total += len(json.loads(line)["ScenarioFinished"]["recorder"].get("interactions", {}))
-    return total
+                finished = json.loads(line)["ScenarioFinished"]
+                phase = str(finished.get("phase"))
+                counts[phase] = counts.get(phase, 0) + len(finished["recorder"].get("interactions", {}))
+    return counts
 
 
 def _error_title(error: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Run Schemathesis (its own CLI, all its checks plus ours) through the gate, one phase at a time,
+"""Run Schemathesis (its own CLI, all its checks plus ours) through the gate, some phases per run,
 and read what it found from its NDJSON report.
 
 Every run happens in a fresh temporary directory with Schemathesis' crash cache off, so nothing
@@ -52,15 +52,16 @@ class PhaseResult:
     requests: int  # the test cases Schemathesis reported (its check requests come on top)
 
 
-def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumptions: Assumptions,
-              reproducer: Reproducer) -> PhaseResult:
+def run_phases(target: Target, phases: tuple[str, ...], *, gate_url: str, prefix: str, assumptions: Assumptions,
+               reproducer: Reproducer) -> dict[str, PhaseResult]:
+    """Run these phases in one Schemathesis process (one start-up); the result of each phase apart."""
     with tempfile.TemporaryDirectory(prefix="contract-schemathesis-") as tmp:
         work = Path(tmp)
         config = work / "schemathesis.toml"
         config.write_text(CONFIG)
         report = work / "events.ndjson"
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
-                   str(spec_path()), "--url", gate_url, "--phases", phase, "--checks", "all",
+                   str(spec_path()), "--url", gate_url, "--phases", ",".join(phases), "--checks", "all",
                    "--continue-on-failure", "--max-examples", str(target.max_examples), "--workers", "1",
                    "--request-timeout", str(target.timeout + 5), "--report", "ndjson",
                    "--report-ndjson-path", str(report)]
@@ -81,6 +82,10 @@ def run_phase(target: Target, phase: str, *, gate_url: str, prefix: str, assumpt
             "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])),
         }
         proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
-        findings = list(from_schemathesis(report, phase, assumptions, reproducer))
+        found = list(from_schemathesis(report, assumptions, reproducer))
         cases = count_cases(report)
-    return PhaseResult(phase, proc.returncode, findings, reproducer.mask(proc.stdout + proc.stderr), cases)
+    output = reproducer.mask(proc.stdout + proc.stderr)
+    # A finding of no phase (Schemathesis could not run at all) belongs to every phase of the run.
+    return {phase: PhaseResult(phase, proc.returncode, [f for p, f in found if p in (phase, "")], output,
+                               cases.get(phase, 0))
+            for phase in phases}

@@ -1,9 +1,9 @@
 """Every operation through Schemathesis' phases with all of its checks, plus the suite's own; every
 distinct failure becomes a finding (a violation or a refuted assumption).
 
-The phases run in two lanes at once (coverage then examples, beside fuzzing then stateful: about
-equal halves of the work), started when the first of these tests runs, after the rule tests (whose
-counts they would otherwise disturb).
+The phases run in two Schemathesis processes at once (coverage and examples, beside fuzzing and
+stateful: about equal halves of the work), started when the first of these tests runs, after the
+rule tests (whose counts they would otherwise disturb).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from .config import Target
 from .conftest import RUN
 from .findings import VIOLATION
-from .schemathesis_run import PhaseResult, run_phase
+from .schemathesis_run import PhaseResult, run_phases
 
 PHASES = ["examples", "coverage", "fuzzing", pytest.param("stateful", marks=pytest.mark.mutating)]
 LANES = (("coverage", "examples"), ("fuzzing", "stateful"))  # about equal halves of the work
@@ -32,15 +32,21 @@ def phases(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str,
     futures: dict[str, Future[PhaseResult]] = {name: Future() for lane in LANES for name in lane}
 
     def lane(names: tuple[str, ...]) -> None:
+        selected = tuple(name for name in names if name in wanted)
         for name in names:
-            if name not in wanted or (RUN.gate and RUN.gate.state.cap_reached):
+            if name not in selected:
                 futures[name].cancel()
-                continue
-            try:
-                futures[name].set_result(run_phase(target, name, gate_url=RUN.gate_url, prefix=RUN.prefix,
-                                                   assumptions=assumptions, reproducer=reproducer))
-            except Exception as error:  # the test of this phase reports it
+        if not selected:
+            return
+        try:
+            results = run_phases(target, selected, gate_url=RUN.gate_url, prefix=RUN.prefix,
+                                 assumptions=assumptions, reproducer=reproducer)
+        except Exception as error:  # the tests of these phases report it
+            for name in selected:
                 futures[name].set_exception(error)
+            return
+        for name in selected:
+            futures[name].set_result(results[name])
 
     with ThreadPoolExecutor(max_workers=len(LANES)) as pool:
         for names in LANES:
@@ -52,9 +58,9 @@ def phases(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str,
 @pytest.mark.parametrize("phase", PHASES)
 def test_schema_conformance(phase: str, target: Target, phases: dict[str, Future[PhaseResult]]) -> None:
     assert RUN.gate is not None
+    result = phases[phase].result()
     if RUN.gate.state.cap_reached:
         pytest.exit(f"request cap reached during Schemathesis' phases ({RUN.gate.state.sent} requests)", returncode=2)
-    result = phases[phase].result()
     RUN.findings.extend(result.findings)
     assert result.exit_code in (0, 1) and result.requests > 0, \
         f"Schemathesis' {phase} phase did not run (exit {result.exit_code}):\n{result.output[-3000:]}"
