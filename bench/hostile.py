@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import read_response  # noqa: E402
 from run import EXPERIMENT, KEY, free_port, start  # noqa: E402
 
 AUTH = f"Bearer {KEY}"
@@ -99,18 +100,6 @@ def encode(case: Case, host: str) -> bytes:
             lines.append(f"Content-Length: {len(case.body)}")
         body = case.body
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-async def read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    if length:
-        await reader.readexactly(length)
-    return status
 
 
 async def send_once(port: int, request: bytes) -> int:

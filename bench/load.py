@@ -34,7 +34,7 @@ def build_request(method: str, host: str, path: str, headers: dict[str, str], bo
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
@@ -57,7 +57,7 @@ async def _worker(host: str, port: int, requests: list[bytes], deadline: float, 
             i += 1
             start = time.perf_counter()
             writer.write(request)
-            status = await _read_response(reader)
+            status = await read_response(reader)
             result.latencies.append(time.perf_counter() - start)
             result.statuses[status] = result.statuses.get(status, 0) + 1
     finally:

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.spec import Contract, json_pointer, load_document
+from mock_server.validation import SchemaValidator, ValidatorCache
 
-from .lint import Document
+from .lint import Document, walk
 
 Pointer = tuple[str, ...]
 BOUND_KEYWORDS = frozenset({"maxLength", "minLength", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
@@ -64,6 +65,8 @@ class Assumptions:
         self.contract = Contract(load_document(spec_path))
         registry = self.contract.document.get("x-assumptions") or {}
         self.registry = {key: Assumption(key, str(text)) for key, text in registry.items()}
+        self._dereferenced: dict[int, tuple[Any, Any]] = {}
+        self._validators = ValidatorCache()
 
     def __contains__(self, assumption_id: str) -> bool:
         return assumption_id in self.registry
@@ -80,7 +83,7 @@ class Assumptions:
     def locations(self) -> dict[str, list[Pointer]]:
         """Every place in the spec that carries each assumption (the registry entry first)."""
         found: dict[str, list[Pointer]] = {key: [("x-assumptions", key)] for key in self.registry}
-        for pointer, node in _walk(self.contract.document, ()):
+        for pointer, node in walk(self.contract.document, ()):
             for assumption_id in marks(node):
                 found.setdefault(assumption_id, []).append((*pointer, "x-assumption"))
         return found
@@ -121,7 +124,16 @@ class Assumptions:
         return STRICT_INPUT if request else None
 
     def dereferenced(self, node: Any) -> Any:
-        return self.contract.dereferenced(node)
+        """`node` with its `$ref`s replaced, built once per node (findings ask again and again), so
+        the same schema object comes back and its compiled validator is reused."""
+        found = self._dereferenced.get(id(node))
+        if found is None or found[0] is not node:
+            found = self._dereferenced[id(node)] = (node, self.contract.dereferenced(node))
+        return found[1]
+
+    def validator(self, schema: Any) -> SchemaValidator:
+        """The compiled validator of a (dereferenced) schema, compiled once."""
+        return self._validators(schema)
 
     def request_schema(self, operation_id: str) -> Any:
         operation = self.contract.operations().get(operation_id) or {}
@@ -170,13 +182,3 @@ def _chain(schema: Any, path: Iterable[Any]) -> list[Any]:
             break
         nodes.append(node)
     return nodes
-
-
-def _walk(node: Any, pointer: Pointer) -> Iterable[tuple[Pointer, Any]]:
-    yield pointer, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, (*pointer, str(key)))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, (*pointer, str(index)))

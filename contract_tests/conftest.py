@@ -18,10 +18,11 @@ import pytest
 from . import client as client_module
 from .assumptions import Assumptions
 from .client import ApiClient
-from .config import OPTIONS, SPEC_ENV, Target, UsageError, resolve, spec_path
+from .config import OPTIONS, SPEC_ENV, Target, UsageError, resolve
 from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
 from .findings import ASSUMPTION, VIOLATION, Finding, FindingLog, Reproducer, RuleBroken, render, write_junit
 from .gate import Gate
+from .spec_facts import assumptions as spec_assumptions
 
 EXIT_USAGE = 2
 
@@ -66,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    registry = Assumptions(spec_path())
+    registry = spec_assumptions()
     unknown = sorted({str(m.args[0]) for item in items for m in item.iter_markers("assumption")
                       if str(m.args[0]) not in registry})
     if unknown:
@@ -105,7 +106,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             resolved, transport = resolved.with_base_url(EMBEDDED_BASE_URL), embedded_mock()
         else:
             _preflight(resolved)
-        assumptions = Assumptions(spec_path())
+        assumptions = spec_assumptions()
         gate = Gate(resolved.base_url, assumptions.contract, prefix=RUN.prefix, max_requests=resolved.max_requests,
                     read_only=resolved.read_only, rate_limit=resolved.rate_limit, timeout=resolved.timeout,
                     designated=frozenset(filter(None, [resolved.running_experiment_id])), transport=transport)

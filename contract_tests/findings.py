@@ -24,8 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from mock_server.validation import SchemaValidator
-
 from .assumptions import STRICT_INPUT, Assumptions, marks
 from .checks import operation_id_of
 from .gate import GATE_HEADER, Created
@@ -294,14 +292,14 @@ def _request_attribution(case: dict[str, Any], interaction: dict[str, Any], assu
     body = _json(_content(interaction.get("request") or {}))
     schema = assumptions.request_schema(operation_id)
     if schema is not None and body is not _NO_JSON and body is not None:
-        for detail in SchemaValidator(schema).details(body):
+        for detail in assumptions.validator(schema).details(body):
             attributed = assumptions.attribute(schema, detail.schema_path, request=True)
             _sort(attributed, detail, found, documented)
     for name, (location, param) in assumptions.parameter_schemas(operation_id).items():
         source = case.get("query" if location == "query" else "path_parameters") or {}
         if name in source:
             schema = param.get("schema") or {}
-            for detail in SchemaValidator(schema).details(_typed(source[name], schema), prefix=(name,)):
+            for detail in assumptions.validator(schema).details(_typed(source[name], schema), prefix=(name,)):
                 attributed = assumptions.attribute(schema, detail.schema_path, request=True)
                 own = marks(param)
                 _sort(own[0] if own and attributed in (STRICT_INPUT, "value-bounds") else attributed, detail, found,
@@ -344,7 +342,7 @@ def _response_attribution(operation_id: str | None, status: int, response: dict[
         return None, ["the body is not JSON"]
     found: list[str] = []
     documented: list[str] = []
-    for detail in SchemaValidator(schema).details(body):
+    for detail in assumptions.validator(schema).details(body):
         _sort(assumptions.attribute(schema, detail.schema_path, request=False), detail, found, documented)
     if not found and not documented:
         # Schemathesis and our validator disagree (e.g. on a format); say so rather than guess.

@@ -133,8 +133,10 @@ class Gate:
         body = await _read_body(receive)
         method = scope["method"]
         path = scope["path"]
-        operation_id = self._operation_id(path, method)
-        refusal = self._check(method, path, operation_id)
+        found = self.contract.route_for(path)
+        operation_id = found[0].operations.get(method) if found else None
+        path_params = found[1] if found else {}
+        refusal = self._check(method, operation_id, path_params.get("experiment_id"))
         if refusal is not None:
             with self._lock:
                 self.state.refusals.append(Refusal(method, path, refusal))
@@ -161,7 +163,8 @@ class Gate:
             await _answer(send, 502, {"detail": f"network failure: {type(exc).__name__}"}, gate="network-failure")
             return
         content = response.content
-        self._observe(method, path, operation_id, dict(headers), body, response.status_code, content)
+        self._observe(method, operation_id, path_params.get("experiment_id"), dict(headers), body,
+                      response.status_code, content)
         out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.multi_items()
                if k.lower() not in _HOP_BY_HOP and k.lower() != "content-encoding"]
         out.append((b"content-length", str(len(content)).encode()))
@@ -199,20 +202,14 @@ class Gate:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def _operation_id(self, path: str, method: str) -> str | None:
-        found = self.contract.route_for(path)
-        return found[0].operations.get(method) if found else None
-
-    def _check(self, method: str, path: str, operation_id: str | None) -> str | None:
+    def _check(self, method: str, operation_id: str | None, experiment_id: str | None) -> str | None:
         """Why this request may not be sent, or None."""
         is_read = method in ("GET", "HEAD", "OPTIONS") or operation_id in READ_OPERATIONS
         if self.read_only and not is_read:
             return f"a read-only run sends no {method}"
-        if method in ITEM_WRITES:
-            found = self.contract.route_for(path)
-            experiment_id = found[1].get("experiment_id") if found else None
-            if experiment_id is not None and ID_PATTERN.match(experiment_id) and not self._may_change(experiment_id):
-                return f"experiment {experiment_id!r} was not created by this run"
+        if method in ITEM_WRITES and experiment_id is not None and ID_PATTERN.match(experiment_id) \
+                and not self._may_change(experiment_id):
+            return f"experiment {experiment_id!r} was not created by this run"
         with self._lock:
             reserve = sum(1 for c in self.state.created.values() if not c.deleted)
             if self.state.sent + reserve >= self.max_requests:
@@ -227,17 +224,15 @@ class Gate:
             created = self.state.created.get(experiment_id)
         return created is not None or experiment_id in self.designated
 
-    def _observe(self, method: str, path: str, operation_id: str | None, headers: dict[str, str],
+    def _observe(self, method: str, operation_id: str | None, experiment_id: str | None, headers: dict[str, str],
                  body: bytes, status: int, content: bytes) -> None:
         payload = _json(content)
         with self._lock:
             self.state.statuses[operation_id or f"{method} (no operation)"][status] += 1
             if operation_id == "createExperiment" and status in (200, 201) and isinstance(payload, dict):
                 self._claim(payload, headers, body)
-            elif operation_id == "deleteExperiment" and status == 204:
-                experiment_id = path.rstrip("/").rsplit("/", 1)[-1]
-                if experiment_id in self.state.created:
-                    self.state.created[experiment_id].deleted = True
+            elif operation_id == "deleteExperiment" and status == 204 and experiment_id in self.state.created:
+                self.state.created[experiment_id].deleted = True
             for found in _ids(payload):
                 self.state.seen_ids.add(found)
 

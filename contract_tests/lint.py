@@ -174,7 +174,7 @@ class Linter:
         """Report every unresolvable `$ref`; return the document resolved by prance (None if it cannot be)."""
         from prance.util.resolver import RefResolver
 
-        for pointer, value in _walk(self.doc.data, ()):
+        for pointer, value in walk(self.doc.data, ()):
             if isinstance(value, dict) and isinstance(value.get("$ref"), str):
                 ref = value["$ref"]
                 target = ref_parts(ref)
@@ -243,7 +243,7 @@ class Linter:
             for index, param in enumerate(resolved["paths"][path].get("parameters") or []):
                 self._parameter_examples(param, ("paths", path, "parameters", str(index)), check, OAS30Validator)
         for name in (resolved.get("components") or {}).get("schemas") or {}:
-            for sub_ptr, raw in _walk(self.doc.get(("components", "schemas", name)), ("components", "schemas", name)):
+            for sub_ptr, raw in walk(self.doc.get(("components", "schemas", name)), ("components", "schemas", name)):
                 if isinstance(raw, dict) and "example" in raw and "$ref" not in raw:
                     resolved_schema = _follow(resolved, sub_ptr)
                     check(resolved_schema, raw["example"], (*sub_ptr, "example"), OAS30Validator, "schema example")
@@ -399,7 +399,7 @@ class Linter:
 
     def component_rules(self) -> None:
         components = self.doc.data.get("components") or {}
-        refs = {value["$ref"] for _, value in _walk(self.doc.data, ())
+        refs = {value["$ref"] for _, value in walk(self.doc.data, ())
                 if isinstance(value, dict) and isinstance(value.get("$ref"), str)}
         used_schemes = {name for requirement in self._security_requirements() for name in requirement}
         for section in COMPONENT_SECTIONS:
@@ -411,7 +411,7 @@ class Linter:
                                 f"components/{section}/{name} is never used")
         named = {_canonical(schema): name for name, schema in (components.get("schemas") or {}).items()
                  if isinstance(schema, dict)}
-        for pointer, value in _walk(self.doc.data, ()):
+        for pointer, value in walk(self.doc.data, ()):
             if len(pointer) >= 3 and pointer[:2] == ("components", "schemas") and len(pointer) == 3:
                 continue
             if _is_schema_position(pointer) and isinstance(value, dict) and "$ref" not in value and _substantial(value):
@@ -434,7 +434,7 @@ class Linter:
             if not isinstance(text, str) or not 10 <= len(text) <= 400 or not text.rstrip().endswith((".", ")")):
                 self.report("assumption-marks", ("x-assumptions", str(key)),
                             f"assumption {key!r} needs one sentence (10-400 characters) saying what is assumed")
-        for pointer, node in _walk(self.doc.data, ()):
+        for pointer, node in walk(self.doc.data, ()):
             if not isinstance(node, dict):
                 continue
             if "x-assumption" in node:
@@ -473,14 +473,15 @@ class Linter:
         return sorted(self.findings, key=lambda f: (f.line, f.column, f.rule))
 
 
-def _walk(node: Any, pointer: Pointer) -> Iterator[tuple[Pointer, Any]]:
+def walk(node: Any, pointer: Pointer) -> Iterator[tuple[Pointer, Any]]:
+    """Every node of a document with its pointer, depth first."""
     yield pointer, node
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _walk(value, (*pointer, str(key)))
+            yield from walk(value, (*pointer, str(key)))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _walk(value, (*pointer, str(index)))
+            yield from walk(value, (*pointer, str(index)))
 
 
 def _follow(node: Any, pointer: Pointer) -> Any:

@@ -8,15 +8,21 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from mock_server.spec import HTTP_METHODS, Contract, load_document
+from mock_server.spec import HTTP_METHODS, Contract
 from mock_server.validation import SchemaValidator
 
+from .assumptions import Assumptions
 from .config import spec_path
 
 
 @cache
+def assumptions() -> Assumptions:
+    """The spec the suite holds the deployment to, with its marks: one load per process."""
+    return Assumptions(spec_path())
+
+
 def _contract() -> Contract:
-    return Contract(load_document(spec_path()))
+    return assumptions().contract
 
 
 @cache
@@ -40,9 +46,6 @@ def response_required() -> frozenset[str]:
     return frozenset(name for part in parts if "x-assumption" not in part for name in part.get("required", ()))
 
 
-@cache
 def request_validator(operation_id: str) -> SchemaValidator:
     """The compiled request body schema of an operation (the mock's validator, the spec's rules)."""
-    operation = _contract().operations()[operation_id]
-    body = _contract().resolve(operation["requestBody"])
-    return SchemaValidator(_contract().dereferenced(body["content"]["application/json"]["schema"]))
+    return assumptions().validator(assumptions().request_schema(operation_id))
