@@ -11,25 +11,13 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .request_validation import parsed_request
+from .session_header import session_name
 from .store import Sessions
 
 if TYPE_CHECKING:
     from .overrides import ResponseOverrides
 
 Handler = Callable[..., Awaitable[Response]]
-
-
-def header_value(scope: Scope, name: bytes) -> str | None:
-    """A request header (`name` in lower case), or None."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def session_name(scope: Scope) -> str | None:
-    """The `X-Mock-Session` header of a request (None without it: the default session)."""
-    return (header_value(scope, b"x-mock-session") or "").strip() or None
 
 
 class Dispatcher:

@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .dispatch import session_name
 from .errors import ApiError, FieldErrors, clip
 from .limits import MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS
 from .logs import json_line, printable
+from .session_header import session_name
 from .spec import Contract, json_pointer, ref_parts
 from .store import Sessions
 
