@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from .config import Target
-from .findings import Reproducer, RuleBroken
+from .findings import RuleBroken, SentRequest
 from .gate import GATE_HEADER
 
 
@@ -74,10 +74,6 @@ class ApiClient:
                     "is legitimate and left no editable experiment for this test")
 
 
-# Set by the suite's conftest: the reproducer of the run (curl lines against the deployment, tokens masked).
-REPRODUCER: list[Reproducer] = []
-
-
 def describe(response: httpx.Response, limit: int = 600) -> str:
     text = response.text
     if len(text) > limit:
@@ -85,11 +81,10 @@ def describe(response: httpx.Response, limit: int = 600) -> str:
     return f"[{response.status_code}] {text}"
 
 
-def _reproduce(response: httpx.Response) -> str:
-    if not REPRODUCER:
-        return ""
+def sent(response: httpx.Response) -> SentRequest:
+    """The request that got this response, as a finding shows it (the run's reproducer makes the curl lines)."""
     request = response.request
-    return REPRODUCER[0].curl(request.method, str(request.url), request.headers.multi_items(), request.content)
+    return SentRequest(request.method, str(request.url), tuple(request.headers.multi_items()), request.content)
 
 
 def _server_fault(response: httpx.Response) -> bool:
@@ -107,7 +102,7 @@ def expect(response: httpx.Response, status: int | tuple[int, ...], rule: str, *
     if response.status_code not in wanted:
         if response.headers.get(GATE_HEADER) == "refused":
             raise RuntimeError(f"the gate refused a request of this test: {response.text}")
-        raise RuleBroken(rule, " or ".join(map(str, wanted)), describe(response), _reproduce(response),
+        raise RuleBroken(rule, " or ".join(map(str, wanted)), describe(response), sent(response),
                          assumption=assumption, server_fault=_server_fault(response))
 
 
@@ -116,11 +111,11 @@ def expect_equal(actual: Any, expected: Any, rule: str, response: httpx.Response
     if actual != expected:
         raise RuleBroken(rule, json.dumps(expected, sort_keys=True, default=str)[:600],
                          json.dumps(actual, sort_keys=True, default=str)[:600] + f"\nfrom: {describe(response)}",
-                         _reproduce(response), assumption=assumption)
+                         sent(response), assumption=assumption)
 
 
 def expect_true(condition: bool, rule: str, response: httpx.Response, *, detail: str = "",
                 assumption: str | None = None) -> None:
     if not condition:
         raise RuleBroken(rule, "true", (detail + "\n" if detail else "") + f"from: {describe(response)}",
-                         _reproduce(response), assumption=assumption)
+                         sent(response), assumption=assumption)

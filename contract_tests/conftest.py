@@ -5,42 +5,23 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from . import client as client_module
-from .assumptions import Assumptions
 from .client import ApiClient
 from .config import OPTIONS, SPEC_ENV, Target, UsageError, resolve
 from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
-from .findings import ASSUMPTION, VIOLATION, Finding, FindingLog, Reproducer, RuleBroken, render, write_junit
+from .findings import ASSUMPTION, VIOLATION, Finding, Reproducer, RuleBroken, render, write_junit
 from .gate import Gate
+from .session import Run
 from .spec_facts import assumptions as spec_assumptions
 
 EXIT_USAGE = 2
-
-
-@dataclass
-class Run:
-    """The session's shared state, for the fixtures, the hooks and the closing summary."""
-
-    target: Target | None = None
-    prefix: str = field(default_factory=lambda: f"ct-{uuid.uuid4().hex[:8]}")
-    gate: Gate | None = None
-    gate_url: str = ""
-    reproducer: Reproducer | None = None
-    assumptions: Assumptions | None = None
-    findings: FindingLog = field(default_factory=FindingLog)
-    passed: list[str] = field(default_factory=list)
-    leftovers: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
 
 
 RUN = Run()
@@ -114,7 +95,6 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         RUN.target, RUN.gate, RUN.assumptions = resolved, gate, assumptions
         RUN.gate_url = origin + gate.base_path
         RUN.reproducer = Reproducer(RUN.gate_url, resolved.base_url, resolved.secrets, gate.created)
-        client_module.REPRODUCER[:] = [RUN.reproducer]
         try:
             yield resolved
         finally:
@@ -135,6 +115,12 @@ def _preflight(target: Target) -> None:
     if response.status_code == 404:
         pytest.exit(f"usage error: no Experiments API at {target.base_url} (GET /experiments/summary/ is 404)",
                     returncode=EXIT_USAGE)
+
+
+@pytest.fixture(scope="session")
+def run(target: Target) -> Run:
+    """The run's shared state, set up (for the phase tests, which record their own findings)."""
+    return RUN
 
 
 @pytest.fixture(scope="session")
@@ -199,8 +185,9 @@ def _finding_of(item: pytest.Item, exc: BaseException) -> Finding | None:
     marked = item.get_closest_marker("assumption")
     if isinstance(exc, RuleBroken):
         assumption = exc.assumption or (str(marked.args[0]) if marked and not exc.server_fault else None)
+        reproduce = RUN.reproducer.curl_of(exc.request) if exc.request else ""
         return Finding(ASSUMPTION if assumption else VIOLATION, "rule test", test, exc.rule, assumption=assumption,
-                       expected=exc.expected, got=RUN.reproducer.mask(exc.got), reproduce=exc.reproduce,
+                       expected=exc.expected, got=RUN.reproducer.mask(exc.got), reproduce=reproduce,
                        spec=RUN.assumptions.where(assumption) if assumption and RUN.assumptions else "")
     if isinstance(exc, httpx.HTTPError):
         return Finding(VIOLATION, "rule test", test, f"network failure: {type(exc).__name__}",

@@ -62,17 +62,28 @@ class Finding:
         return (self.kind, self.rule, self.operation, self.assumption, self.title.splitlines()[0] if self.title else "")
 
 
-class RuleBroken(AssertionError):
-    """A rule test's expectation that failed, with what the report needs to show it."""
+@dataclass(frozen=True)
+class SentRequest:
+    """A request as the suite sent it (to the gate), for a reproduce line (`Reproducer.curl_of`)."""
 
-    def __init__(self, rule: str, expected: str, got: str, reproduce: str = "", *, assumption: str | None = None,
-                 server_fault: bool = False) -> None:
-        self.rule, self.expected, self.got, self.reproduce = rule, expected, got, reproduce
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = field(repr=False)
+    body: bytes | None = field(default=None, repr=False)
+
+
+class RuleBroken(AssertionError):
+    """A rule test's expectation that failed, with what the report needs to show it (the request that
+    showed it travels with it; the run's reproducer turns it into curl lines)."""
+
+    def __init__(self, rule: str, expected: str, got: str, request: SentRequest | None = None, *,
+                 assumption: str | None = None, server_fault: bool = False) -> None:
+        self.rule, self.expected, self.got, self.request = rule, expected, got, request
         self.assumption = None if server_fault else assumption
         self.server_fault = server_fault
         lines = [f"Rule broken: {rule}", f"Expected: {expected}", f"Got: {got}"]
-        if reproduce:
-            lines.append(f"Reproduce:\n{reproduce}")
+        if request is not None:
+            lines.append(f"Request: {request.method} {request.url}")
         if self.assumption:
             lines.insert(0, f"Refuted assumption: {self.assumption}")
         super().__init__("\n".join(lines))
@@ -148,6 +159,9 @@ class Reproducer:
         parts.append(self.url(url))
         lines.append(" ".join(shlex.quote(p) for p in parts))
         return self.mask("\n".join(line for line in lines if line))
+
+    def curl_of(self, request: SentRequest) -> str:
+        return self.curl(request.method, request.url, request.headers, request.body)
 
     def _run_ids(self, url: str) -> list[str]:
         return [part for part in urlsplit(url).path.split("/") if part and self.created(part) is not None]

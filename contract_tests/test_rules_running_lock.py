@@ -9,13 +9,13 @@ import pytest
 
 from .client import ApiClient, expect, expect_equal, expect_true
 from .config import Target
-from .conftest import RUN
+from .session import Run
 
 pytestmark = [pytest.mark.mutating, pytest.mark.assumption("running-lock")]
 
 
 @pytest.fixture(scope="module")
-def running(api: ApiClient, target: Target) -> Iterator[dict[str, Any]]:
+def running(api: ApiClient, target: Target, run: Run) -> Iterator[dict[str, Any]]:
     """A running experiment: the one named by --running-experiment-id, or (embedded mock) one of this
     run started through the mock's lifecycle control."""
     if target.running_experiment_id:
@@ -30,7 +30,7 @@ def running(api: ApiClient, target: Target) -> Iterator[dict[str, Any]]:
         pytest.skip("the running-lock tests need a running experiment: --running-experiment-id "
                     "(CONTRACT_RUNNING_EXPERIMENT_ID)")
     created = api.create()
-    control = f"{RUN.gate_url.rsplit('/api/', 1)[0]}/__mock__/experiments/{created['id']}/lifecycle"
+    control = f"{run.gate_url.rsplit('/api/', 1)[0]}/__mock__/experiments/{created['id']}/lifecycle"
     started = api.request("POST", control, json_body={"action": "start"}, authenticated=False)
     assert started.status_code == 200, f"the mock's lifecycle control did not start it: {started.text}"
     yield started.json()

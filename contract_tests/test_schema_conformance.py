@@ -14,20 +14,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from .config import Target
-from .conftest import RUN
 from .findings import VIOLATION
 from .schemathesis_run import PhaseResult, run_phases
+from .session import Run
 
 PHASES = ["examples", "coverage", "fuzzing", pytest.param("stateful", marks=pytest.mark.mutating)]
 LANES = (("coverage", "examples"), ("fuzzing", "stateful"))  # about equal halves of the work
 
 
 @pytest.fixture(scope="module")
-def phases(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str, Future[PhaseResult]]]:
+def phases(request: pytest.FixtureRequest, target: Target, run: Run) -> Iterator[dict[str, Future[PhaseResult]]]:
     wanted = {item.callspec.params["phase"] for item in request.session.items
               if item.module is request.module and hasattr(item, "callspec")}
-    assert RUN.assumptions is not None and RUN.reproducer is not None
-    assumptions, reproducer = RUN.assumptions, RUN.reproducer
+    assert run.assumptions is not None and run.reproducer is not None
+    assumptions, reproducer = run.assumptions, run.reproducer
 
     futures: dict[str, Future[PhaseResult]] = {name: Future() for lane in LANES for name in lane}
 
@@ -39,7 +39,7 @@ def phases(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str,
         if not selected:
             return
         try:
-            results = run_phases(target, selected, gate_url=RUN.gate_url, prefix=RUN.prefix,
+            results = run_phases(target, selected, gate_url=run.gate_url, prefix=run.prefix,
                                  assumptions=assumptions, reproducer=reproducer)
         except Exception as error:  # the tests of these phases report it
             for name in selected:
@@ -56,12 +56,12 @@ def phases(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str,
 
 @pytest.mark.records_findings
 @pytest.mark.parametrize("phase", PHASES)
-def test_schema_conformance(phase: str, target: Target, phases: dict[str, Future[PhaseResult]]) -> None:
-    assert RUN.gate is not None
+def test_schema_conformance(phase: str, target: Target, run: Run, phases: dict[str, Future[PhaseResult]]) -> None:
+    assert run.gate is not None
     result = phases[phase].result()
-    if RUN.gate.state.cap_reached:
-        pytest.exit(f"request cap reached during Schemathesis' phases ({RUN.gate.state.sent} requests)", returncode=2)
-    RUN.findings.extend(result.findings)
+    if run.gate.state.cap_reached:
+        pytest.exit(f"request cap reached during Schemathesis' phases ({run.gate.state.sent} requests)", returncode=2)
+    run.findings.extend(result.findings)
     assert result.exit_code in (0, 1) and result.requests > 0, \
         f"Schemathesis' {phase} phase did not run (exit {result.exit_code}):\n{result.output[-3000:]}"
     failing = [f for f in result.findings if f.kind == VIOLATION or target.strict]

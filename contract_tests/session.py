@@ -1,0 +1,29 @@
+"""The contract run's shared state: what the conftest's fixtures set up (target, gate, reproducer) and what
+its hooks and the phase tests add to (findings, passed tests); tests reach it through the `run` fixture."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from .assumptions import Assumptions
+from .config import Target
+from .findings import FindingLog, Reproducer
+from .gate import Gate
+
+
+@dataclass
+class Run:
+    """The session's shared state, for the fixtures, the hooks and the closing summary."""
+
+    target: Target | None = None
+    prefix: str = field(default_factory=lambda: f"ct-{uuid.uuid4().hex[:8]}")
+    gate: Gate | None = None
+    gate_url: str = ""
+    reproducer: Reproducer | None = None
+    assumptions: Assumptions | None = None
+    findings: FindingLog = field(default_factory=FindingLog)
+    passed: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
