@@ -159,14 +159,18 @@ def run_case(case: Case) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def verdicts(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
-    """Runs the selected cases two at a time; each test waits for its own."""
+    """Runs the cases of the tests selected (`-k`, node ids: the session's items after deselection), two
+    at a time; each test waits for its own."""
     wanted = [item.callspec.params["case"] for item in request.session.items
               if item.module is request.module and hasattr(item, "callspec") and "case" in item.callspec.params]
     # Longest first (whole-suite runs, then Schemathesis phases), so the two lanes finish together.
     order = sorted(dict.fromkeys(wanted), key=lambda name: (CASES[name].keyword is not None,
                                                            "schema_conformance" not in (CASES[name].keyword or "")))
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
         yield {name: pool.submit(run_case, CASES[name]) for name in order}
+    finally:  # a session cut short (-x, --maxfail, Ctrl-C) starts no run whose test will not run
+        pool.shutdown(cancel_futures=True)
 
 
 @pytest.mark.parametrize("case", list(CASES))
