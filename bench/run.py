@@ -15,8 +15,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import Result, build_request, run_load  # noqa: E402
@@ -33,16 +34,17 @@ def free_port() -> int:
 
 
 def start(command: list[str], port: int) -> tuple[subprocess.Popen, float]:
-    """Start a server process; return it and the seconds until it answered its first request."""
+    """Start a server process; return it and the seconds until it answered its first request (a 2xx)."""
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/experiments/{EXPERIMENT}/",
-                                     headers={"Authorization": f"Bearer {KEY}"})
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=1):
-                return proc, time.perf_counter() - started
-        except OSError:
+    url = f"http://127.0.0.1:{port}/api/v2/experiments/{EXPERIMENT}/"
+    with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=1) as client:
+        while True:
+            try:
+                if client.get(url).is_success:
+                    return proc, time.perf_counter() - started
+            except httpx.TransportError:
+                pass
             if proc.poll() is not None or time.perf_counter() - started > 30:
                 proc.kill()
                 raise SystemExit(f"server did not start: {command}") from None

@@ -92,7 +92,8 @@ def test_server_starts_and_answers(tmp_path):
     """The real command: start on a free port, answer one request, stop."""
     import socket
     import time
-    import urllib.request
+
+    import httpx
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -100,18 +101,18 @@ def test_server_starts_and_answers(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "mock_server", "--port", str(port), "--log-level", "warning"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/experiments/summary/",
-                                         headers={"Authorization": "Bearer sk_live_acme_dev_4f7d2c9a1b8e"})
         deadline = time.monotonic() + 15
         while True:
             try:
-                with urllib.request.urlopen(request, timeout=2) as response:
-                    assert response.status == 200 and b"total_count" in response.read()
-                    break
-            except OSError:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v2/experiments/summary/", timeout=2,
+                                     headers={"Authorization": "Bearer sk_live_acme_dev_4f7d2c9a1b8e"})
+            except httpx.TransportError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+                continue
+            assert response.status_code == 200 and "total_count" in response.text
+            break
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0]

@@ -8,9 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import ACME_KEY, BASE
 
@@ -111,14 +111,14 @@ def test_the_real_server_writes_json_lines_and_no_token_at_debug():
         url = f"http://127.0.0.1:{port}/api/v2/experiments/?access_token=sk_live_in_the_query&page=1"
         while True:
             try:
-                urllib.request.urlopen(urllib.request.Request(url, headers=AUTH), timeout=2)
-            except urllib.error.HTTPError as error:
-                assert error.code == 400  # the unknown query parameter, logged without its value
-                break
-            except OSError:
+                response = httpx.get(url, headers=AUTH, timeout=2)
+            except httpx.TransportError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+                continue
+            assert response.status_code == 400  # the unknown query parameter, logged without its value
+            break
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)

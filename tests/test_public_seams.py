@@ -88,3 +88,20 @@ def test_the_scan_sees_private_modules_attributes_and_overrides():
 def test_no_private_module_or_attribute_of_a_library(path: Path):
     found = private_uses(path.read_text(encoding="utf-8"), str(path))
     assert not found, f"{path.relative_to(ROOT)}: " + "; ".join(found)
+
+
+OTHER_CLIENTS = ("requests", "urllib.request", "urllib3", "http.client", "aiohttp")
+
+
+def test_one_http_client_in_our_code():
+    """httpx (Starlette's TestClient included) is our code's HTTP client; Schemathesis' own use of requests
+    is Schemathesis' business, and bench/load.py writes raw HTTP/1.1 on sockets on purpose (a load generator)."""
+    found = []
+    for path in sorted(p for folder in ("contract_tests", "tests", "bench") for p in (ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names] \
+                if isinstance(node, ast.ImportFrom) and not node.level else []
+            if any(name == other or name.startswith(other + ".") for name in names for other in OTHER_CLIENTS):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "another HTTP client than httpx: " + ", ".join(found)
