@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: mock test lint bench bench-hostile clean
+.PHONY: mock test typecheck lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Creating $(VENV) and installing the pinned dependencies (constraints.txt); about a minute on first use..."
@@ -19,6 +19,9 @@ mock: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 lint: $(STAMP)
 	$(BIN)/python -m contract_tests.lint $(ARGS)

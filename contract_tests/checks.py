@@ -69,7 +69,9 @@ def expected_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: bool) -> dict[str, tuple[Any, Any]]:
     """Fields shown otherwise than expected (a field the response may leave out is compared only when shown)."""
-    same = (lambda a, b: a == b) if exact else (lambda a, b: trimmed(a) == trimmed(b))
+    def same(a: Any, b: Any) -> bool:
+        return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
+
     return {name: (value, shown.get(name)) for name, value in expected.items()
             if (name in shown or name in response_required()) and not same(shown.get(name), value)}
 

@@ -12,6 +12,8 @@ from .config import Target
 from .findings import RuleBroken, SentRequest
 from .gate import GATE_HEADER
 
+JsonObject = dict[str, Any]  # a JSON object as the API sends or shows it (an experiment, a body)
+
 
 class ApiClient:
     """Calls one deployment (through the gate, which counts, caps and keeps the ledger) as one organization."""
@@ -48,7 +50,8 @@ class ApiClient:
         response = self.request("POST", "/experiments/", json_body=self.experiment_body(**fields))
         expect(response, (201, 200), "create with a valid body is accepted")
         expect(response, 201, "create answers 201", assumption="create-status-201")
-        return response.json()
+        created: dict[str, Any] = response.json()
+        return created
 
     def get(self, experiment_id: str) -> httpx.Response:
         return self.request("GET", f"/experiments/{experiment_id}/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict
 
 from mock_server.spec import SPEC_PATH as PACKAGED_SPEC
 
@@ -108,12 +109,12 @@ def resolve(values: dict[str, object | None], *, read_only: bool = False, strict
     if missing:
         raise UsageError("testing a deployment needs " + ", ".join(missing))
     try:
-        numbers = {
-            "max_examples": int(given["max_examples"] or 25),
-            "seed": int(given["seed"]) if given["seed"] is not None else None,
-            "rate_limit": float(given["rate_limit"]) if given["rate_limit"] else None,
-            "timeout": float(given["timeout"] or 10),
-            "max_requests": int(given["max_requests"] or 20_000),
+        numbers: _Numbers = {
+            "max_examples": int(str(given["max_examples"] or 25)),
+            "seed": int(str(given["seed"])) if given["seed"] is not None else None,
+            "rate_limit": float(str(given["rate_limit"])) if given["rate_limit"] else None,
+            "timeout": float(str(given["timeout"] or 10)),
+            "max_requests": int(str(given["max_requests"] or 20_000)),
         }
     except ValueError as exc:
         raise UsageError(f"a numeric option is not a number: {exc}") from None
@@ -137,6 +138,14 @@ def resolve(values: dict[str, object | None], *, read_only: bool = False, strict
         secrets=tuple(str(t) for t in (given["token"], given["other_token"], given["jwt_secret"]) if t),
         **numbers,
     )
+
+
+class _Numbers(TypedDict):
+    max_examples: int
+    seed: int | None
+    rate_limit: float | None
+    timeout: float
+    max_requests: int
 
 
 def _text(value: object | None) -> str | None:

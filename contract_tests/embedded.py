@@ -7,19 +7,22 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @contextmanager
-def serve(app: object, *, port: int | None = None, lifespan: str = "off") -> Iterator[str]:
+def serve(app: ASGIApp, *, port: int | None = None, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
     """Serve an ASGI app on 127.0.0.1 until the block ends; yields its `http://host:port`."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",

@@ -277,13 +277,13 @@ def _classify(check: str, case: dict[str, Any], interaction: dict[str, Any],
             return VIOLATION, None, "documented rules the accepted request breaks: " + "; ".join(documented)
         return ASSUMPTION, found, ""
     if check == "status_code_conformance":
-        kind, found = _status_attribution(operation_id, status, case)
-        return kind, found, ""
+        kind, status_assumption = _status_attribution(operation_id, status, case)
+        return kind, status_assumption, ""
     if check == "response_schema_conformance":
-        found, documented = _response_attribution(operation_id, status, response, assumptions)
+        shape_assumption, documented = _response_attribution(operation_id, status, response, assumptions)
         if documented:
             return VIOLATION, None, "documented shape broken: " + "; ".join(documented)
-        return ASSUMPTION, found, ""
+        return ASSUMPTION, shape_assumption, ""
     if check == "response_headers_conformance":
         documented_headers = (assumptions.response(operation_id, status) or {}).get("headers") or {} \
             if operation_id else {}

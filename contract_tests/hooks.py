@@ -157,7 +157,7 @@ def create_throwaway(base_url: str) -> str:
     response = httpx.post(f"{base_url.rstrip('/')}/experiments/", json=throwaway_body(), timeout=30,
                           headers={"Authorization": f"Bearer {token}"} if token else {})
     response.raise_for_status()
-    experiment_id = response.json()["id"]
+    experiment_id: str = response.json()["id"]
     STATE.add(experiment_id)
     return experiment_id
 

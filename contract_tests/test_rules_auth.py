@@ -7,13 +7,13 @@ import time
 import jwt
 import pytest
 
-from .client import ApiClient, expect, expect_equal, expect_true
+from .client import ApiClient, JsonObject, expect, expect_equal, expect_true
 from .config import Target
 
 JWT_SECRET_NOT_THE_SERVERS = "contract-suite-secret-the-server-does-not-know"
 
 
-def _jwt(claims: dict, secret: str = JWT_SECRET_NOT_THE_SERVERS) -> str:
+def _jwt(claims: JsonObject, secret: str = JWT_SECRET_NOT_THE_SERVERS) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -52,7 +52,7 @@ def test_a_valid_dashboard_jwt_is_accepted(api: ApiClient, target: Target) -> No
 
 @pytest.mark.mutating
 @pytest.mark.parametrize("label", list(BAD_CREDENTIALS))
-def test_bad_credentials_cannot_change_an_experiment(api: ApiClient, experiment: dict, label: str) -> None:
+def test_bad_credentials_cannot_change_an_experiment(api: ApiClient, experiment: JsonObject, label: str) -> None:
     token = BAD_CREDENTIALS[label]
     response = api.request("PATCH", f"/experiments/{experiment['id']}/", token=token,
                            authenticated=token is not None, json_body={"name": "intruder"})
@@ -63,7 +63,8 @@ def test_bad_credentials_cannot_change_an_experiment(api: ApiClient, experiment:
 
 @pytest.mark.mutating
 @pytest.mark.parametrize("method", ["GET", "PATCH", "PUT", "DELETE"])
-def test_another_organization_gets_404(api: ApiClient, other_api: ApiClient, experiment: dict, method: str) -> None:
+def test_another_organization_gets_404(api: ApiClient, other_api: ApiClient, experiment: JsonObject,
+                                       method: str) -> None:
     body = {"name": f"{api.prefix} intruder"} if method in ("PATCH", "PUT") else None
     response = other_api.request(method, f"/experiments/{experiment['id']}/", json_body=body)
     expect(response, (403, 404), f"another organization's {method} is refused")
@@ -75,7 +76,7 @@ def test_another_organization_gets_404(api: ApiClient, other_api: ApiClient, exp
 
 
 @pytest.mark.mutating
-def test_another_organization_does_not_list_it(api: ApiClient, other_api: ApiClient, experiment: dict) -> None:
+def test_another_organization_does_not_list_it(api: ApiClient, other_api: ApiClient, experiment: JsonObject) -> None:
     listed = other_api.request("GET", "/experiments/?page_size=100")
     expect(listed, 200, "listing works")
     expect_true(experiment["id"] not in [e["id"] for e in listed.json()], "another organization's list omits it",

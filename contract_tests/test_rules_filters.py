@@ -7,20 +7,20 @@ from typing import Any
 
 import pytest
 
-from .client import ApiClient, expect, expect_equal, expect_true
+from .client import ApiClient, JsonObject, expect, expect_equal, expect_true
 
 pytestmark = pytest.mark.mutating
 
 
 @pytest.fixture(scope="module")
-def named(api: ApiClient) -> dict[str, dict[str, Any]]:
+def named(api: ApiClient) -> dict[str, JsonObject]:
     """Two experiments of this run whose names differ only in case: `A` and `B`."""
     return {"A": api.create(name=f"{api.prefix} Alpha-Case {api.prefix}"),
             "B": api.create(name=f"{api.prefix} alpha-case {api.prefix}")}
 
 
 # (label, the condition on `name` built from the two names and the prefix, which of the two match)
-NAME_CASES: list[tuple[str, Callable[[dict[str, str], str], dict[str, Any]], set[str]]] = [
+NAME_CASES: list[tuple[str, Callable[[dict[str, str], str], JsonObject], set[str]]] = [
     ("equals", lambda n, p: {"operator": "", "value": n["A"]}, {"A"}),
     ("iexact", lambda n, p: {"operator": "iexact", "value": n["A"].upper()}, {"A", "B"}),
     ("contains is case-sensitive", lambda n, p: {"operator": "contains", "value": f"{p} Alpha"}, {"A"}),
@@ -32,7 +32,7 @@ NAME_CASES: list[tuple[str, Callable[[dict[str, str], str], dict[str, Any]], set
 
 
 @pytest.mark.parametrize(("label", "condition", "matching"), NAME_CASES, ids=[c[0] for c in NAME_CASES])
-def test_name_filters_through_the_list(api: ApiClient, named: dict, label: str, condition: Callable,
+def test_name_filters_through_the_list(api: ApiClient, named: JsonObject, label: str, condition: Callable[..., Any],
                                        matching: set[str]) -> None:
     names = {key: e["name"] for key, e in named.items()}
     response = api.request("POST", "/experiments/list/?page_size=100",
@@ -44,7 +44,7 @@ def test_name_filters_through_the_list(api: ApiClient, named: dict, label: str, 
 
 
 @pytest.mark.parametrize(("label", "condition", "matching"), NAME_CASES, ids=[c[0] for c in NAME_CASES])
-def test_name_filters_through_the_summary(api: ApiClient, named: dict, label: str, condition: Callable,
+def test_name_filters_through_the_summary(api: ApiClient, named: JsonObject, label: str, condition: Callable[..., Any],
                                           matching: set[str]) -> None:
     names = {key: e["name"] for key, e in named.items()}
     response = api.request("POST", "/experiments/summary/",
@@ -55,7 +55,7 @@ def test_name_filters_through_the_summary(api: ApiClient, named: dict, label: st
 
 
 @pytest.mark.parametrize("endpoint", ["/experiments/list/", "/experiments/summary/"])
-def test_isnull_false_matches_everything(api: ApiClient, named: dict, endpoint: str) -> None:
+def test_isnull_false_matches_everything(api: ApiClient, named: JsonObject, endpoint: str) -> None:
     total = api.request("GET", "/experiments/summary/").json()["total_count"]
     response = api.request("POST", endpoint, json_body={"filters": {"name": {"operator": "isnull", "value": False}}})
     expect(response, 200, "isnull answers")
@@ -64,7 +64,7 @@ def test_isnull_false_matches_everything(api: ApiClient, named: dict, endpoint: 
 
 
 @pytest.mark.parametrize(("operator", "included"), [("gte", True), ("lt", False)])
-def test_created_at_comparisons(api: ApiClient, named: dict, operator: str, included: bool) -> None:
+def test_created_at_comparisons(api: ApiClient, named: JsonObject, operator: str, included: bool) -> None:
     newest = named["B"]
     response = api.request("POST", "/experiments/list/?page_size=100&sort_by=-created_at", json_body={
         "filters": {"created_at": {"operator": operator, "value": newest["created_at"]}}})

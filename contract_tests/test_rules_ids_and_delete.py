@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from .client import ApiClient, expect, expect_equal, expect_true
+from .client import ApiClient, JsonObject, expect, expect_equal, expect_true
 
 pytestmark = pytest.mark.mutating
 
 
 @pytest.mark.assumption("patch-body-id-matches-path")
-def test_patch_with_another_experiment_id_is_400_and_ids_never_change(api: ApiClient, experiment: dict) -> None:
+def test_patch_with_another_experiment_id_is_400_and_ids_never_change(api: ApiClient, experiment: JsonObject) -> None:
     other = f"{api.prefix}-other-id"
     response = api.patch(experiment["id"], {"experiment_id": other, "name": f"{api.prefix} moved"})
     expect(api.get(other), 404, "no experiment appeared under the other id")
@@ -20,7 +20,7 @@ def test_patch_with_another_experiment_id_is_400_and_ids_never_change(api: ApiCl
                 assumption="error-bodies")
 
 
-def test_patch_repeating_its_own_id_is_accepted(api: ApiClient, experiment: dict) -> None:
+def test_patch_repeating_its_own_id_is_accepted(api: ApiClient, experiment: JsonObject) -> None:
     response = api.patch(experiment["id"], {"experiment_id": experiment["id"]})
     expect(response, 200, "repeating the experiment's own id is allowed")
     expect_equal(response.json()["id"], experiment["id"], "ids never change", response)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from .client import ApiClient, expect, expect_equal, expect_true
+from .client import ApiClient, JsonObject, expect, expect_equal, expect_true
 from .spec_facts import defaults, response_required
 
 pytestmark = pytest.mark.mutating
 LIFECYCLE = {"status", "progress", "started_at", "completed_at", "error_message"}
 
 
-def config_of(experiment: dict, shown: dict | None = None) -> dict:
+def config_of(experiment: JsonObject, shown: JsonObject | None = None) -> JsonObject:
     """The configuration of an experiment; with `shown`, only the fields that response carries (a
     deployment may leave out fields the spec does not require)."""
     return {k: v for k, v in experiment.items()
@@ -25,7 +25,7 @@ def config_of(experiment: dict, shown: dict | None = None) -> dict:
     {"generation_method": "code"},
     {"workflow": [{"type": "prompt", "config": {"prompt_slug": "p"}}, {"type": "wait", "config": {}}]},
 ])
-def test_patch_changes_exactly_the_fields_sent(api: ApiClient, experiment: dict, body: dict) -> None:
+def test_patch_changes_exactly_the_fields_sent(api: ApiClient, experiment: JsonObject, body: JsonObject) -> None:
     if "name" in body:
         body = {**body, "name": f"{api.prefix} {body['name']}"}
     experiment, response = api.write_while_editable(experiment, body)
@@ -40,7 +40,7 @@ def test_patch_changes_exactly_the_fields_sent(api: ApiClient, experiment: dict,
                  "what PATCH returns is what GET returns (read-your-writes)", read)
 
 
-def test_repeated_identical_patch_is_idempotent(api: ApiClient, experiment: dict) -> None:
+def test_repeated_identical_patch_is_idempotent(api: ApiClient, experiment: JsonObject) -> None:
     body = {"batch_size": 11, "description": "same twice"}
     experiment, first = api.write_while_editable(experiment, body)
     second = api.patch(experiment["id"], body)
@@ -48,7 +48,7 @@ def test_repeated_identical_patch_is_idempotent(api: ApiClient, experiment: dict
     expect_equal(config_of(second.json()), config_of(first.json()), "identical PATCHes are idempotent", second)
 
 
-def test_empty_patch_changes_nothing(api: ApiClient, experiment: dict) -> None:
+def test_empty_patch_changes_nothing(api: ApiClient, experiment: JsonObject) -> None:
     response = api.patch(experiment["id"], {})
     expect(response, 200, "PATCH {} is a valid no-op")
     expect_equal(config_of(response.json()), config_of(experiment), "PATCH {} changes nothing", response)
@@ -66,7 +66,7 @@ def test_null_clears_description(api: ApiClient) -> None:
 
 @pytest.mark.assumption("null-clears-only-description")
 @pytest.mark.parametrize("field", ["name", "batch_size", "workflow", "enable_tracing"])
-def test_null_on_other_fields_is_400_naming_the_field(api: ApiClient, experiment: dict, field: str) -> None:
+def test_null_on_other_fields_is_400_naming_the_field(api: ApiClient, experiment: JsonObject, field: str) -> None:
     response = api.patch(experiment["id"], {field: None})
     read = api.get(experiment["id"])
     expect(response, (400, 200), f"null on {field} is refused or ignored, never a failure")
@@ -104,7 +104,7 @@ def test_created_experiment_reads_back_and_is_listed(api: ApiClient) -> None:
                 "a created experiment shows in the filtered list", found)
 
 
-def test_derived_fields_follow_the_data(api: ApiClient, experiment: dict) -> None:
+def test_derived_fields_follow_the_data(api: ApiClient, experiment: JsonObject) -> None:
     workflow = [{"type": "completion", "config": {"model": "m"}}] * 3
     experiment, response = api.write_while_editable(experiment, {"workflow": workflow})
     expect(response, 200, "a valid PATCH is accepted")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from .client import ApiClient, expect, expect_equal, expect_true
+from .client import ApiClient, JsonObject, expect, expect_equal, expect_true
 from .config import Target
 from .session import Run
 
@@ -15,7 +14,7 @@ pytestmark = [pytest.mark.mutating, pytest.mark.assumption("running-lock")]
 
 
 @pytest.fixture(scope="module")
-def running(api: ApiClient, target: Target, run: Run) -> Iterator[dict[str, Any]]:
+def running(api: ApiClient, target: Target, run: Run) -> Iterator[JsonObject]:
     """A running experiment: the one named by --running-experiment-id, or (embedded mock) one of this
     run started through the mock's lifecycle control."""
     if target.running_experiment_id:
@@ -36,7 +35,7 @@ def running(api: ApiClient, target: Target, run: Run) -> Iterator[dict[str, Any]
     yield started.json()
 
 
-def test_a_locked_field_is_409_naming_it_and_changes_nothing(api: ApiClient, running: dict) -> None:
+def test_a_locked_field_is_409_naming_it_and_changes_nothing(api: ApiClient, running: JsonObject) -> None:
     response = api.patch(running["id"], {"batch_size": running["batch_size"] % 10_000 + 1})
     read = api.get(running["id"])
     expect_equal(read.json().get("batch_size"), running["batch_size"], "a refused change changes nothing", read)
@@ -44,7 +43,7 @@ def test_a_locked_field_is_409_naming_it_and_changes_nothing(api: ApiClient, run
     expect_true("batch_size" in response.text, "the 409 names the locked field", response)
 
 
-def test_name_and_description_stay_editable(api: ApiClient, running: dict) -> None:
+def test_name_and_description_stay_editable(api: ApiClient, running: JsonObject) -> None:
     renamed = f"{running['name'][:200]} (contract check)"
     response = api.patch(running["id"], {"name": renamed, "description": running.get("description")})
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .client import ApiClient, expect, expect_equal, expect_true
+from .client import ApiClient, JsonObject, expect, expect_equal, expect_true
 
 pytestmark = pytest.mark.mutating
 
@@ -33,7 +33,7 @@ def test_both_scoring_paths_is_400(api: ApiClient) -> None:
     expect(response, 400, "evaluator ids and evaluator workflow ids are mutually exclusive")
 
 
-def test_both_scoring_paths_in_a_patch_is_400_and_changes_nothing(api: ApiClient, experiment: dict) -> None:
+def test_both_scoring_paths_in_a_patch_is_400_and_changes_nothing(api: ApiClient, experiment: JsonObject) -> None:
     response = api.patch(experiment["id"], {"evaluator_ids": [api.target.evaluator_id],
                                             "evaluator_workflow_ids": [api.target.evaluator_workflow_id]})
     expect(response, 400, "a PATCH with both scoring paths is rejected")
@@ -42,7 +42,7 @@ def test_both_scoring_paths_in_a_patch_is_400_and_changes_nothing(api: ApiClient
 
 
 @pytest.mark.assumption("scoring-path-switch")
-def test_switching_paths_replaces_the_old_one(api: ApiClient, experiment: dict) -> None:
+def test_switching_paths_replaces_the_old_one(api: ApiClient, experiment: JsonObject) -> None:
     experiment, response = api.write_while_editable(
         experiment, {"evaluator_workflow_ids": [api.target.evaluator_workflow_id]})
     expect(response, 200, "sending the other scoring path is accepted")
@@ -57,7 +57,8 @@ def test_switching_paths_replaces_the_old_one(api: ApiClient, experiment: dict) 
 
 @pytest.mark.assumption("scoring-path-switch")
 @pytest.mark.parametrize("body", [{"evaluator_ids": []}, {"evaluator_slugs": []}])
-def test_no_patch_leaves_an_experiment_without_a_scoring_path(api: ApiClient, experiment: dict, body: dict) -> None:
+def test_no_patch_leaves_an_experiment_without_a_scoring_path(api: ApiClient, experiment: JsonObject,
+                                                              body: JsonObject) -> None:
     experiment, response = api.write_while_editable(experiment, body)
     read = api.get(experiment["id"])
     expect_true(bool(read.json()["evaluator_ids"]) != bool(read.json()["evaluator_workflow_ids"]),
@@ -90,7 +91,7 @@ def test_unknown_references_are_404_naming_the_id(api: ApiClient, field: str, va
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
 @pytest.mark.parametrize(("field", "value"), REFERENCES)
-def test_unknown_references_in_a_write_are_404_and_change_nothing(api: ApiClient, experiment: dict, method: str,
+def test_unknown_references_in_a_write_are_404_and_change_nothing(api: ApiClient, experiment: JsonObject, method: str,
                                                                   field: str, value: str | list[str]) -> None:
     value, missing = _unknown(api, value)
     experiment, response = api.write_while_editable(experiment, {field: value}, method=method)

@@ -25,7 +25,7 @@ LANES = (("coverage", "examples"), ("fuzzing", "stateful"))  # about equal halve
 @pytest.fixture(scope="module")
 def phases(request: pytest.FixtureRequest, target: Target, run: Run) -> Iterator[dict[str, Future[PhaseResult]]]:
     wanted = {item.callspec.params["phase"] for item in request.session.items
-              if item.module is request.module and hasattr(item, "callspec")}
+              if isinstance(item, pytest.Function) and item.module is request.module and hasattr(item, "callspec")}
     assert run.assumptions is not None and run.reproducer is not None
     assumptions, reproducer = run.assumptions, run.reproducer
 
