@@ -27,7 +27,7 @@ from starlette.routing import Route, Router
 from . import console, jsonio, lifecycle, rules
 from .dispatch import session_name
 from .edge import read_body
-from .errors import ApiError, clip, FieldErrors, Forbidden, MethodNotAllowed, NotFound, UnsupportedMediaType, body_error
+from .errors import ApiError, FieldErrors, Forbidden, MethodNotAllowed, NotFound, UnsupportedMediaType, body_error, clip
 from .fixtures import export_world
 from .limits import BODY_TIMEOUT_SECONDS
 from .spec import Contract, json_pointer, ref_parts

@@ -160,7 +160,8 @@ def test_the_console_shows_a_rejected_patch_live_and_its_reset_button_resets_the
             assert '"batch_size": 0' in story and '"description": "too small"' in story  # the request body
             assert "greater than or equal to 1" in story.split("response body")[1]  # the response body
             page.click("#requests tr.why button.pointer")  # the rule in the spec, by its JSON pointer
-            assert page.wait_for("document.querySelector('#requests tr.why pre.node')?.textContent", "the rule") == "minimum: 1"
+            rule = page.wait_for("document.querySelector('#requests tr.why pre.node')?.textContent", "the rule")
+            assert rule == "minimum: 1"
             page.screenshot(SCREENSHOT)
 
             page.click("#reset")
