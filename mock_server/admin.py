@@ -25,13 +25,25 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from . import console, jsonio, lifecycle, rules
-from .dispatch import session_name
+from .clock import iso
+from .context import session_name
+from .domain_errors import DomainError
 from .edge import read_body
-from .errors import ApiError, FieldErrors, Forbidden, MethodNotAllowed, NotFound, UnsupportedMediaType, body_error, clip
+from .errors import (
+    ApiError,
+    FieldErrors,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    body_error,
+    clip,
+    from_domain,
+)
 from .fixtures import export_world
 from .limits import BODY_TIMEOUT_SECONDS
+from .sessions import REQUEST_HISTORY_SIZE, Session, Sessions
 from .spec import Contract, json_pointer, ref_parts
-from .store import Sessions, Store
 from .validation import SchemaValidator
 
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
@@ -143,6 +155,8 @@ class Admin:
             await self.router(scope, receive, send)
         except ApiError as error:
             await error.to_response()(scope, receive, send)
+        except DomainError as error:
+            await from_domain(error).to_response()(scope, receive, send)
         except ClientDisconnect:
             return
 
@@ -154,8 +168,8 @@ class Admin:
             raise Forbidden(f"The mock controls need the {ADMIN_TOKEN_HEADER} header "
                             "(the --admin-token the mock was started with).")
 
-    def _store(self, request: Request) -> Store:
-        return self.sessions.get(session_name(request.scope))
+    def _session(self, request: Request) -> Session:
+        return self.sessions.get(session_name(request.headers))
 
     async def _body(self, request: Request, validator: SchemaValidator) -> dict[str, Any]:
         try:
@@ -178,19 +192,19 @@ class Admin:
         return response
 
     async def reset(self, request: Request) -> Response:
-        self._store(request).reset()
+        self._session(request).reset()
         return Response(status_code=204)
 
     async def experiments(self, request: Request) -> Response:
-        store = self._store(request)
+        store = self._session(request).store
         return _json([{"organization_id": org.id, **{key: record.get(key) for key in _EXPERIMENT_SUMMARY},
                        "actions": sorted(lifecycle.TRANSITIONS.get(record.get("status"), {}))}
                       for org in store.export().values()
-                      for record in sorted(org.experiments.values(), key=lambda r: r.get("_seq", 0))])
+                      for record in org.experiments.values()])
 
     async def lifecycle(self, request: Request) -> Response:
         body = await self._body(request, LIFECYCLE_BODY)
-        store = self._store(request)
+        store = self._session(request).store
         experiment_id = request.path_params["experiment_id"]
         owners = store.find(experiment_id, body.get("organization_id"))
         if not owners:
@@ -199,47 +213,47 @@ class Admin:
             raise FieldErrors.single("organization_id", f"'{experiment_id}' exists in {', '.join(owners)}; say which.")
 
         def act(current: dict[str, Any]) -> dict[str, Any]:
-            moved = lifecycle.apply_action(current, body["action"], now=lifecycle.now_iso(),
-                                           progress=body.get("progress"), error_message=body.get("error_message"))
-            return {**moved, "_auto": False}  # moved by hand: the automatic clock lets go of it
+            return lifecycle.apply_action(current, body["action"], now=iso(store.clock.now()),
+                                          progress=body.get("progress"), error_message=body.get("error_message"))
 
-        record = store.update(owners[0], experiment_id, act)
+        record = store.update(owners[0], experiment_id, act, manual=True)  # the automatic lifecycle lets go
         return _json(rules.present(record, store.catalog(owners[0])))
 
     async def faults(self, request: Request) -> Response:
         body = await self._body(request, self.faults_body)
-        self._store(request).add_fault(body["operation_id"], body["status"], body.get("count", 1))
+        self._session(request).faults.add(body["operation_id"], body["status"], body.get("count", 1))
         return _json({"operation_id": body["operation_id"], "status": body["status"], "count": body.get("count", 1)},
                      201)
 
     async def pending_faults(self, request: Request) -> Response:
-        return _json(_pending(self._store(request)))
+        return _json(self._session(request).faults.pending())
 
     async def clear_faults(self, request: Request) -> Response:
-        _clear(self._store(request), None)
+        self._session(request).faults.clear()
         return Response(status_code=204)
 
     async def clear_fault(self, request: Request) -> Response:
         operation_id = request.path_params["operation_id"]
-        if not _clear(self._store(request), operation_id):
+        faults = self._session(request).faults
+        if operation_id not in {fault["operation_id"] for fault in faults.pending()}:
             raise NotFound(f"No fault is pending for '{clip(operation_id, 100)}' in this session.")
+        faults.clear(operation_id)
         return Response(status_code=204)
 
     async def requests(self, request: Request) -> Response:
         limit = _int_param(request, "limit", 50, 1, 200)
-        after = _int_param(request, "after", None, 0, 2**53)
-        entries = list(self._store(request).requests)
-        if after is not None:
-            entries = [entry for entry in entries if _entry_id(entry) > after]
-        return _json(entries[:limit])
+        after = _int_param(request, "after", 0, 0, 2**53)
+        return _json(self._session(request).history.latest(limit, after=after))
 
     async def session_list(self, request: Request) -> Response:
-        stores = [(None, self.sessions.default), *((name, self.sessions.get(name)) for name in self.sessions.names())]
-        return _json([{"session": name, "requests": len(store.requests),
-                       "last_request_id": max((_entry_id(entry) for entry in store.requests), default=0),
-                       "faults": len(_pending(store)),
-                       "experiments": sum(len(org.experiments) for org in store.export().values())}
-                      for name, store in stores])
+        listed = []
+        for session in (self.sessions.default, *map(self.sessions.get, self.sessions.names())):
+            history = session.history.latest(REQUEST_HISTORY_SIZE)
+            listed.append({"session": session.name, "requests": len(history),
+                           "last_request_id": history[0]["id"] if history else 0,
+                           "faults": len(session.faults.pending()),
+                           "experiments": sum(len(org.experiments) for org in session.store.export().values())})
+        return _json(listed)
 
     async def operation_list(self, request: Request) -> Response:
         return _json(self.operations)
@@ -258,7 +272,7 @@ class Admin:
         return _json({"pointer": pointer, "node": node})
 
     async def state(self, request: Request) -> Response:
-        return _json(export_world(self._store(request).export()))
+        return _json(export_world(self._session(request).store.export()))
 
 
 _EXPERIMENT_SUMMARY = ("id", "name", "status", "progress", "error_message", "started_at", "completed_at")
@@ -284,25 +298,6 @@ def _int_param(request: Request, name: str, default: int | None, low: int, high:
     if not low <= value <= high:
         raise FieldErrors.single(name, f"Ensure this value is an integer from {low} to {high}.")
     return value
-
-
-def _entry_id(entry: dict[str, Any]) -> int:
-    value = entry.get("id")
-    return value if isinstance(value, int) else 0
-
-
-# The session's pending faults. TODO(merge): the lead moves faults out of Store into a per-session
-# object with its own method; these two read and clear through it then.
-def _pending(store: Store) -> list[dict[str, Any]]:
-    return [{"operation_id": operation_id, "status": status, "count": count}
-            for operation_id, (status, count) in sorted(dict(store.faults).items())]
-
-
-def _clear(store: Store, operation_id: str | None) -> bool:
-    if operation_id is None:
-        store.faults.clear()
-        return True
-    return store.faults.pop(operation_id, None) is not None
 
 
 class AdminPrefix:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from importlib import resources
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Scope
-
-from .dispatch import header_value
 
 CONSOLE_PATH = "/__mock__/console/"
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -26,7 +25,7 @@ _HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-
 
 def wants_html(scope: Scope) -> bool:
     """Whether the client asked for a page (a browser's `Accept` names text/html; curl's and httpx's `*/*` does not)."""
-    return "text/html" in (header_value(scope, b"accept") or "").lower()
+    return "text/html" in Headers(scope=scope).get("accept", "").lower()
 
 
 def page_for(scope: Scope) -> ASGIApp | None:
