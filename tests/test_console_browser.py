@@ -174,3 +174,33 @@ def test_the_console_shows_a_rejected_patch_live_and_its_reset_button_resets_the
         finally:
             page.close()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_with_an_admin_token_the_console_asks_for_it_and_works_once_it_is_typed(tmp_path):
+    browser = chromium()
+    with serve(build_app(admin_token="s3cret-admin").asgi) as origin, \
+            httpx.Client(base_url=origin, headers=AUTH, trust_env=False, timeout=30) as api:
+        page = DevTools(browser, tmp_path / "profile")
+        try:
+            page.send("Page.enable")
+            page.send("Page.navigate", url=origin + "/__mock__/")
+            page.wait_for("!document.querySelector('#notice').hidden && "
+                          "document.querySelector('#notice').textContent.includes('--admin-token')",
+                          "that the controls need the admin token")
+            assert page.evaluate("document.querySelector('#live').classList.contains('off')")
+            page.click("#token")
+            page.send("Input.insertText", text="s3cret-admin")
+            page.click("h1")  # leaving the field is what sets the token
+            page.wait_for("document.querySelector('#live').classList.contains('on') && "
+                          "document.querySelector('#notice').hidden", "that it is live with the token")
+            assert page.evaluate("sessionStorage.getItem('mock-console-token')") == "s3cret-admin"
+            assert api.get(f"{BASE}/{COMPLETED_ID}/", headers={"X-Mock-Session": "token-test"}).status_code == 200
+            page.wait_for("[...document.querySelectorAll('#sessions td')].some(td => td.textContent === 'token-test')",
+                          "the new session")
+            page.click("#sessions tr:nth-child(2)")
+            page.wait_for("location.hash === '#session=token-test' && "
+                          "document.querySelector('#requests tr.req')?.innerText.includes('token-test')",
+                          "the session's request")
+            assert "s3cret-admin" not in page.evaluate("document.documentElement.outerHTML")
+        finally:
+            page.close()

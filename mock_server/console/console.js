@@ -42,7 +42,8 @@ async function call(method, path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
   if (response.status === 403) {
-    notice("The mock was started with --admin-token: type it in the “Admin token” field.", true);
+    throw new Error(state.token ? "The mock refused the admin token typed in the “Admin token” field."
+      : "The mock was started with --admin-token: type it in the “Admin token” field.");
   }
   if (!response.ok) {
     const detail = data && typeof data === "object" ? (data.detail || JSON.stringify(data)) : String(data);
