@@ -265,6 +265,8 @@ class Admin:
             if not pointer.startswith("#/"):
                 raise KeyError(pointer)
             for part in ref_parts(pointer):
+                if isinstance(node, list) and not (part.isascii() and part.isdigit()):
+                    raise KeyError(part)
                 node = node[int(part)] if isinstance(node, list) else node[part]
         except (KeyError, IndexError, ValueError, TypeError):
             raise FieldErrors.single("pointer", "Give a JSON pointer into openapi.yaml, such as "

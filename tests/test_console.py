@@ -138,7 +138,10 @@ def test_spec_nodes_by_the_pointers_errors_name(client):
     assert node.json()["node"] == 1  # the `minimum` the PATCH broke
     whole = client.get("/__mock__/spec", params={"pointer": pointer.rpartition("/")[0]}).json()["node"]
     assert whole["minimum"] == 1
-    for bad in ("", "components", "#/nope", "#/paths/~1experiments~1/get/parameters/99", "#/openapi/x"):
+    for top in ("#/paths", "#/components", "#/info"):  # any part of the spec serializes
+        assert client.get("/__mock__/spec", params={"pointer": top}).status_code == 200
+    for bad in ("", "#/", "components", "#/nope", "#/paths/~1experiments~1/get/parameters/99",
+                "#/paths/~1experiments~1/get/parameters/-1", "#/openapi/x", "#/tags/x"):
         refused = client.get("/__mock__/spec", params={"pointer": bad})
         assert refused.status_code == 400 and "pointer" in refused.json()
 
