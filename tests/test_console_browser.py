@@ -29,6 +29,7 @@ from mock_server.app import build_app
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "reports" / "console.png"
 AUTH = {"Authorization": f"Bearer {ACME_KEY}"}
+PENDING_ID = "0b5e7d2c9a1f4e6b8c3d2a1f0e9d8c7b"  # org_acme, pending in the fixtures
 WAIT_SECONDS = 30  # a hang guard, not a timing assert: the page polls every second
 
 
@@ -73,9 +74,11 @@ class DevTools:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, what: str) -> Any:
+        """The value of `expression` once it is truthy; an exception counts as not yet (the page may be loading)."""
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            value = self.evaluate(expression)
+            result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+            value = None if "exceptionDetails" in result else result["result"].get("value")
             if value:
                 return value
             if time.monotonic() > deadline:
@@ -84,9 +87,10 @@ class DevTools:
             time.sleep(0.2)
 
     def click(self, selector: str) -> None:
-        """A real mouse click (press and release) in the middle of the element."""
-        box = self.evaluate(f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
-                            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        """A real mouse click (press and release) in the middle of the element, scrolled into view first."""
+        box = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+                            "e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); "
+                            "return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         x, y = box
         self.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
         for kind in ("mousePressed", "mouseReleased"):
@@ -164,12 +168,36 @@ def test_the_console_shows_a_rejected_patch_live_and_its_reset_button_resets_the
             assert rule == "minimum: 1"
             page.screenshot(SCREENSHOT)
 
+            # a lifecycle move and a fault from the buttons, which the reset must undo too
+            pending_row = f"#experiments tr[data-id='{PENDING_ID}']"
+            page.click(f"{pending_row} button")  # its first move: start
+            page.wait_for(f"document.querySelector(\"{pending_row} .pill\").textContent === 'running'",
+                          "the started experiment running")
+            page.click("#fault-form button[type=submit]")  # the first operation, 503, once
+            page.wait_for("document.querySelector('#faults tbody').innerText.includes('listExperiments')",
+                          "the pending fault")
+
             page.click("#reset")
             page.wait_for("!document.querySelector('#no-requests').hidden && "
                           "document.querySelectorAll('#requests tr.req').length === 0", "an empty request log")
-            page.wait_for(f"document.querySelector('#experiments').innerText.includes({json.dumps(fixture_name)})",
-                          "the experiment's name from the fixtures")
+            page.wait_for(f"document.querySelector('#experiments').innerText.includes({json.dumps(fixture_name)}) && "
+                          f"document.querySelector(\"{pending_row} .pill\").textContent === 'pending' && "
+                          "document.querySelector('#faults tbody').innerText.includes('No fault pending')",
+                          "the world from the fixtures, no fault pending")
             assert api.get(f"{BASE}/{COMPLETED_ID}/").json()["name"] == fixture_name
+            assert api.get(f"{BASE}/{PENDING_ID}/").json()["status"] == "pending"
+            assert api.get(f"{BASE}/").status_code == 200  # the fault is gone
+
+            # the state export, downloaded by its button
+            downloads = tmp_path / "downloads"
+            page.send("Page.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
+            page.click("#download")
+            saved = downloads / "mock-state-default.json"
+            deadline = time.monotonic() + WAIT_SECONDS
+            while not saved.exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            exported = {e["id"]: e for e in json.loads(saved.read_text())["experiments"]}
+            assert exported[COMPLETED_ID]["name"] == fixture_name and exported[PENDING_ID]["status"] == "pending"
             assert page.problems() == []
         finally:
             page.close()
@@ -185,9 +213,9 @@ def test_with_an_admin_token_the_console_asks_for_it_and_works_once_it_is_typed(
             page.send("Page.enable")
             page.send("Page.navigate", url=origin + "/__mock__/")
             page.wait_for("!document.querySelector('#notice').hidden && "
-                          "document.querySelector('#notice').textContent.includes('--admin-token')",
+                          "document.querySelector('#notice').textContent.includes('--admin-token') && "
+                          "document.querySelector('#live').classList.contains('off')",
                           "that the controls need the admin token")
-            assert page.evaluate("document.querySelector('#live').classList.contains('off')")
             page.click("#token")
             page.send("Input.insertText", text="s3cret-admin")
             page.click("h1")  # leaving the field is what sets the token
