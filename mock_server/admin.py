@@ -109,7 +109,8 @@ class Admin:
             ("POST", "/__mock__/faults", self.faults,
              'make the next calls of an operation fail: {"operation_id": …, "status": 400-599, "count": 1-1000}'),
             ("GET", "/__mock__/requests", self.requests,
-             "the session's last requests, newest first, with why each was refused (?limit=1-200, default 50)"),
+             "the session's last requests, newest first, with why each was refused and which layer answered "
+             "(?limit=1-200, default 50; ?after=ID: only newer ones)"),
             ("GET", "/__mock__/state", self.state, "the session's world in the fixture format (--fixtures takes it)"),
         ]
         self.router = Router(routes=[
@@ -188,7 +189,11 @@ class Admin:
         limit = int(text) if text.isascii() and text.isdigit() else -1
         if not 1 <= limit <= 200:
             raise FieldErrors.single("limit", "Ensure this value is an integer from 1 to 200.")
-        return _json(self._session(request).history.latest(limit))
+        text = request.query_params.get("after", "0")
+        after = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
+        if after < 0:
+            raise FieldErrors.single("after", "Ensure this value is a request id (an integer from 0).")
+        return _json(self._session(request).history.latest(limit, after=after))
 
     async def state(self, request: Request) -> Response:
         return _json(export_world(self._session(request).store.export()))
