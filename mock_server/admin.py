@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import jsonio, lifecycle, rules
 from .clock import iso
@@ -66,7 +67,7 @@ class _Control:
         self.methods = (method, "HEAD") if method == "GET" else (method,)
         self.endpoint = endpoint
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method not in self.methods:
             raise MethodNotAllowed(request.method, self.methods)
@@ -79,7 +80,7 @@ class _Control:
         await response(scope, receive, send)
 
 
-async def _not_found(scope, receive, send) -> None:
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await NotFound("Not found.").to_response()(scope, receive, send)
 
 
@@ -118,7 +119,7 @@ class Admin:
             *(Route(path, _Control(method, endpoint)) for method, path, endpoint, _ in self.controls),
         ], default=_not_found)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             self._check_token(scope)
             await self.router(scope, receive, send)
@@ -129,7 +130,7 @@ class Admin:
         except ClientDisconnect:
             return
 
-    def _check_token(self, scope) -> None:
+    def _check_token(self, scope: Scope) -> None:
         if self.token is None or scope["method"] == "OPTIONS":
             return
         given = Headers(scope=scope).get(ADMIN_TOKEN_HEADER, "")
@@ -146,7 +147,8 @@ class Admin:
         except jsonio.JsonBodyError as exc:
             raise body_error(exc) from None
         validator.validate(body)
-        return body
+        checked: dict[str, Any] = body  # the schemas of the controls' bodies are objects
+        return checked
 
     async def index(self, request: Request) -> Response:
         return _json({
@@ -202,11 +204,11 @@ class Admin:
 class AdminPrefix:
     """Sends `/__mock__/…` to the admin endpoints (404 when they are switched off), the rest on."""
 
-    def __init__(self, app, admin: Admin | None) -> None:
+    def __init__(self, app: ASGIApp, admin: Admin | None) -> None:
         self.app = app
         self.admin = admin
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/__mock__"):
             if self.admin is None:
                 await NotFound("Not found (the /__mock__ endpoints are off: --no-admin, or the mock listens on "
