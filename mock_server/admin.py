@@ -23,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import console, jsonio, lifecycle, rules
 from .clock import iso
@@ -73,7 +74,7 @@ class _Control:
             self.endpoints["HEAD"] = self.endpoints["GET"]
         self.methods = tuple(self.endpoints)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         endpoint = self.endpoints.get(request.method)
         if endpoint is None:
@@ -87,7 +88,7 @@ class _Control:
         await response(scope, receive, send)
 
 
-async def _not_found(scope, receive, send) -> None:
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await NotFound("Not found.").to_response()(scope, receive, send)
 
 
@@ -127,8 +128,8 @@ class Admin:
             ("DELETE", "/__mock__/faults/{operation_id}", self.clear_fault,
              "clear the pending fault of one operation (204; 404 when none is pending)"),
             ("GET", "/__mock__/requests", self.requests,
-             "the session's last requests, newest first, with why each was refused (?limit=1-200, default 50; "
-             "?after=ID: only those logged after that entry)"),
+             "the session's last requests, newest first, with why each was refused and which layer answered "
+             "(?limit=1-200, default 50; ?after=ID: only newer ones)"),
             ("GET", "/__mock__/sessions", self.session_list,
              "the sessions (X-Mock-Session; null is the default one) with their requests, faults and experiments"),
             ("GET", "/__mock__/operations", self.operation_list,
@@ -145,7 +146,7 @@ class Admin:
             *(Route(path, _Control(endpoints)) for path, endpoints in by_path.items()),
         ], default=_not_found)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             page = console.page_for(scope)  # the console's own files: no state in them, no token needed
             if page is not None:
@@ -160,7 +161,7 @@ class Admin:
         except ClientDisconnect:
             return
 
-    def _check_token(self, scope) -> None:
+    def _check_token(self, scope: Scope) -> None:
         if self.token is None or scope["method"] == "OPTIONS":
             return
         given = Headers(scope=scope).get(ADMIN_TOKEN_HEADER, "")
@@ -177,7 +178,8 @@ class Admin:
         except jsonio.JsonBodyError as exc:
             raise body_error(exc) from None
         validator.validate(body)
-        return body
+        checked: dict[str, Any] = body  # the schemas of the controls' bodies are objects
+        return checked
 
     async def index(self, request: Request) -> Response:
         response = _json({
@@ -198,7 +200,7 @@ class Admin:
     async def experiments(self, request: Request) -> Response:
         store = self._session(request).store
         return _json([{"organization_id": org.id, **{key: record.get(key) for key in _EXPERIMENT_SUMMARY},
-                       "actions": sorted(lifecycle.TRANSITIONS.get(record.get("status"), {}))}
+                       "actions": sorted(lifecycle.TRANSITIONS.get(str(record.get("status")), {}))}
                       for org in store.export().values()
                       for record in org.experiments.values()])
 
@@ -292,7 +294,7 @@ def _operations(contract: Contract) -> list[dict[str, Any]]:
     return found
 
 
-def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     text = request.query_params.get(name)
     if text is None:
         return default
@@ -305,11 +307,11 @@ def _int_param(request: Request, name: str, default: int | None, low: int, high:
 class AdminPrefix:
     """Sends `/__mock__/…` to the admin endpoints (404 when they are switched off), the rest on."""
 
-    def __init__(self, app, admin: Admin | None) -> None:
+    def __init__(self, app: ASGIApp, admin: Admin | None) -> None:
         self.app = app
         self.admin = admin
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/__mock__"):
             if self.admin is None:
                 await NotFound("Not found (the /__mock__ endpoints are off: --no-admin, or the mock listens on "

@@ -201,6 +201,48 @@ def test_request_log_names_field_rule_and_spec_pointer(client):
     assert set(patch) >= {"time", "method", "path", "operation_id", "status", "errors"}
 
 
+@pytest.mark.parametrize(("send", "layer", "status"), [
+    (lambda c: c.get(f"{BASE}/nope/deeper/", headers=AUTH), "routing", 404),
+    (lambda c: c.get(f"{BASE}/{COMPLETED_ID}/"), "auth", 401),
+    (lambda c: c.patch(f"{BASE}/{COMPLETED_ID}/", json={"batch_size": 0}, headers=AUTH), "validation", 400),
+    (lambda c: c.patch(f"{BASE}/{RUNNING_ID}/", json={"concurrency": 2}, headers=AUTH), "rules", 409),
+    (lambda c: c.get(f"{BASE}/{COMPLETED_ID}/", headers={**AUTH, "Prefer": "code=404"}), "forced", 404),
+    (lambda c: c.get(f"{BASE}/{COMPLETED_ID}/", headers=AUTH), "handler", 200),
+])
+def test_request_log_names_the_layer_that_answered(client, send, layer, status):
+    send(client)
+    (entry,) = client.get("/__mock__/requests?limit=1").json()
+    assert (entry["layer"], entry["status"]) == (layer, status)
+
+
+def test_an_injected_fault_is_logged_as_one(client):
+    client.post("/__mock__/faults", json={"operation_id": "getExperimentSummary", "status": 503})
+    client.get(f"{BASE}/summary/", headers=AUTH)
+    (entry,) = client.get("/__mock__/requests?limit=1").json()
+    assert (entry["layer"], entry["status"], entry["forced"]) == ("fault", 503, "injected fault: 503")
+
+
+def test_request_log_keeps_both_bodies_with_tokens_masked(client):
+    jwt_like = "eyJhbGciOiJIUzI1NiJ9.eyJvcmdfaWQiOiJ4In0.c2lnbmF0dXJl"
+    client.patch(f"{BASE}/{COMPLETED_ID}/", json={"description": f"key {ACME_KEY} and {jwt_like}", "batch_size": 0},
+                 headers=AUTH)
+    (entry,) = client.get("/__mock__/requests?limit=1").json()
+    assert ACME_KEY not in entry["request_body"] and jwt_like not in entry["request_body"]
+    assert entry["request_body"].count("***") == 2 and '"batch_size":0' in entry["request_body"]
+    assert json.loads(entry["response_body"]) == {"batch_size": ["Ensure this value is greater than or equal to 1."]}
+    assert entry["session"] is None
+
+
+def test_request_log_ids_grow_per_session_and_after_returns_only_newer(client):
+    for _ in range(3):
+        client.get(f"{BASE}/summary/", headers={**AUTH, "X-Mock-Session": "ids"})
+    client.get(f"{BASE}/summary/", headers=AUTH)
+    entries = client.get("/__mock__/requests", headers={"X-Mock-Session": "ids"}).json()
+    assert [e["id"] for e in entries] == [3, 2, 1] and {e["session"] for e in entries} == {"ids"}
+    newer = client.get("/__mock__/requests?after=2", headers={"X-Mock-Session": "ids"}).json()
+    assert [e["id"] for e in newer] == [3]
+
+
 def test_request_log_is_bounded_and_newest_first(client):
     for n in range(210):
         client.get(f"{BASE}/summary/?n={n}" if n % 2 else f"{BASE}/summary/", headers=AUTH)
