@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: mock test typecheck lint bench bench-hostile clean
+.PHONY: mock test test-floor typecheck lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Creating $(VENV) and installing the pinned dependencies (constraints.txt); about a minute on first use..."
@@ -20,6 +20,11 @@ mock: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+# The mock's tests on the lowest dependency versions pyproject.toml allows (CI runs it after `make test`).
+test-floor: $(STAMP)
+	bash .ci/test-floor
+
+# Strict mypy on the packages pyproject.toml's [tool.mypy] lists (CI runs it before `make test`).
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
