@@ -10,6 +10,7 @@ extra; no browser driver or Playwright download). A screenshot at 1280x800 is sa
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import subprocess
@@ -56,7 +57,10 @@ class DevTools:
         with httpx.Client(trust_env=False, timeout=30) as http:
             targets = http.get(f"http://127.0.0.1:{port}/json/list").json()
         page = next(t for t in targets if t["type"] == "page")
-        self.socket = connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None, open_timeout=30)
+        # Entered as a context manager, as websockets 17 asks (a bare connect() is deprecated there).
+        self._socket_stack = contextlib.ExitStack()
+        self.socket = self._socket_stack.enter_context(
+            connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None, open_timeout=30))
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         command_id = next(self._ids)
@@ -114,7 +118,7 @@ class DevTools:
 
     def close(self) -> None:
         if getattr(self, "socket", None) is not None:
-            self.socket.close()
+            self._socket_stack.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
