@@ -91,9 +91,8 @@ class LintedSpec:
 
     def parameters(self, operation: Operation) -> Iterator[tuple[dict[str, Any], Pointer]]:
         """The operation's parameters, path-level ones first, each resolved and where it is."""
-        item = self.data["paths"][operation.path]
-        for base in (("paths", operation.path), operation.pointer):
-            owner = item if base == ("paths", operation.path) else operation.node
+        item_pointer = ("paths", operation.path)
+        for owner, base in ((self.data["paths"][operation.path], item_pointer), (operation.node, operation.pointer)):
             for index, param in enumerate(owner.get("parameters") or []):
                 resolved, where = self.locate(param, (*base, "parameters", str(index)))
                 if isinstance(resolved, dict):
