@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 SPEC_LINTERS := tools/spec-linters
 
-.PHONY: mock test lint bench bench-hostile clean
+.PHONY: mock test test-floor lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Creating $(VENV) and installing the pinned dependencies (constraints.txt); about a minute on first use..."
@@ -20,6 +20,10 @@ mock: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# The mock's tests on the lowest dependency versions pyproject.toml allows (CI runs it after `make test`).
+test-floor: $(STAMP)
+	bash .ci/test-floor
 
 # Our rules (spec_lint; ARGS go to it), then Spectral (spectral:oas, .spectral.yaml; a warning fails) and
 # Redocly (recommended, redocly.yaml), pinned in tools/spec-linters/ and installed by `npm ci` on first use.

@@ -95,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from .app import build_app
+    from .app import MockApp, build_app
     from .spec import SPEC_PATH
 
     spec_path = args.spec or SPEC_PATH
 
-    def build():
+    def build() -> MockApp:
         return build_app(fixtures=args.fixtures, spec_path=spec_path, jwt_secret=args.jwt_secret,
                          validate_responses=args.validate_responses, cors_origins=args.cors_origin,
                          lifecycle=AutoLifecycle(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if admin:
         token = f", {ADMIN_TOKEN_HEADER} required" if args.admin_token else ""
         print(f"  mock controls: http://{host}:{args.port}/__mock__/ "
-              f"(reset, lifecycle, faults, requests, state{token})")
+              f"(open it in a browser for the console; reset, lifecycle, faults, requests, state{token})")
     if not local:
         print(_network_warning(args, [key for _, key in keys], [*LOOPBACK_NAMES, *allowed_hosts], admin), end="")
     sys.stdout.flush()

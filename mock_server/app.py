@@ -85,7 +85,8 @@ def _connexion(app: ASGIApp, contract: Contract, middlewares: list[Any], operati
                                                swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"))
     middleware.add_api(copy.deepcopy(contract.document), base_path=contract.base_path,
                        resolver=Resolver(function_resolver=operations.__getitem__), **options)
-    return middleware
+    app_with_connexion: ASGIApp = middleware
+    return app_with_connexion
 
 
 class _Lifespan:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
@@ -149,7 +150,7 @@ class ResponseOverrides:
                                forced=clip(("query: " if from_query else "Prefer: ") + asked, 200))
 
     def _answer(self, operation_id: str, code: str, example: str | None,
-                responses: dict[str, dict], example_field: str = "Prefer") -> Response:
+                responses: dict[str, dict[str, Any]], example_field: str = "Prefer") -> Response:
         status = int(code)
         headers = {"Retry-After": "1"} if status in (429, 503) else {}
         if status == 401:

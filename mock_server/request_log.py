@@ -124,12 +124,12 @@ class RequestLog:
             if self.json_lines:
                 logger.warning("%s", json_line(shown), extra={"request": shown})
             else:
-                reasons = record.get("forced") or "; ".join(
+                reasons = outcome.forced or "; ".join(
                     f"{e['field'] + ': ' if e['field'] else ''}{e['rule']} ({e['message']})" for e in errors)
                 if total > len(errors):
                     reasons += f"; … {total - len(errors)} more"
-                logger.warning("%s %s %s %s", printable(record["method"]), printable(record["path"]), status,
-                               printable(reasons))
+                logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)),
+                               printable(clip(scope["path"], MAX_LOGGED_CHARS)), status, printable(reasons))
 
     def _errors(self, error: ApiError | None, operation_id: str | None,
                 status: int) -> tuple[list[dict[str, Any]], int]:

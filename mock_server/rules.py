@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator as operator_module
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -182,9 +183,9 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
     if is_time:
         actual = _parse_time(actual)
     if operator == "":
-        return actual == expected
+        return bool(actual == expected)
     if operator == "not":
-        return actual != expected
+        return bool(actual != expected)
     if operator == "in":
         return actual in expected
     if operator == "iexact":
@@ -197,9 +198,9 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
         return str(actual).startswith(str(expected))
     if operator == "endswith":
         return str(actual).endswith(str(expected))
-    comparisons = {"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
-                   "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b}
-    return comparisons[operator](actual, expected)
+    comparisons = {"lt": operator_module.lt, "lte": operator_module.le, "gt": operator_module.gt,
+                   "gte": operator_module.ge}
+    return bool(comparisons[operator](actual, expected))
 
 
 TIME_FIELDS = frozenset({"created_at"})

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from mock_server.fixtures import load_world
 from mock_server.domain_errors import DuplicateExperimentId, ExperimentNotFound
+from mock_server.fixtures import load_world
 from mock_server.spec import Contract, load_document
 from mock_server.store import Store
 
