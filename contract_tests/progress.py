@@ -4,12 +4,13 @@ phase, last operation, cases and findings so far, read from its NDJSON events as
 Shown only when the run is the contract suite alone, stdout is a terminal, `CI` is not set and
 `--no-progress` is not given; otherwise nothing changes, so CI logs stay as they were. The display
 is a `rich.live.Live` on its own copy of the terminal (pytest captures file descriptor 1 while a
-test runs); pytest's own lines pass through it and print above the display, which disappears when
-the run ends, before the summary.
+test runs); pytest's own output passes through it a whole line at a time and prints above the
+display, which disappears when the run ends, before the summary.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from rich.ansi import AnsiDecoder
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
@@ -134,21 +136,71 @@ def render(state: State) -> RenderableType:
     return Group(title, table)
 
 
+class Lines(io.TextIOBase):
+    """pytest's terminal output handed to the display's console a whole line at a time, so it prints
+    above the display (a `flush` sends nothing: pytest flushes after every test's letter)."""
+
+    def __init__(self, console: Console, file: IO[str]) -> None:
+        self.console, self.file = console, file
+        self.pending = ""
+        self.decoder = AnsiDecoder()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.console.encoding
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        if lines:
+            self.console.print(Text("\n").join(self.decoder.decode_line(line) for line in lines), soft_wrap=True)
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def finish(self) -> None:
+        if self.pending:
+            self.console.print(self.decoder.decode_line(self.pending), soft_wrap=True, end="")
+            self.pending = ""
+        self.file.flush()
+
+
 class Display:
     """The live display on a terminal, and the pytest hooks that feed it."""
 
     def __init__(self, state: State, file: IO[str]) -> None:
         self.state = state
         self.file = file
-        self.live = Live(console=Console(file=file), get_renderable=lambda: render(state), refresh_per_second=4,
-                         transient=True, redirect_stdout=True, redirect_stderr=False)
+        try:  # the copy of the terminal's descriptor is a terminal too; ask it its width
+            width: int | None = os.get_terminal_size(file.fileno()).columns
+        except (OSError, ValueError):
+            width = None
+        console = Console(file=file, width=width)
+        self.lines = Lines(console, file)
+        self.live = Live(console=console, get_renderable=lambda: render(state), refresh_per_second=4,
+                         transient=True, redirect_stdout=False, redirect_stderr=False)
+        self.stdout: IO[str] | None = None
 
     def start(self) -> None:
+        """Show the display; what is printed to sys.stdout from now until pytest's terminal reporter is
+        made (which keeps the stream it finds) goes through `Lines`."""
+        self.stdout, sys.stdout = sys.stdout, self.lines
         self.live.start()
 
     def stop(self) -> None:
         if self.live.is_started:
             self.live.stop()
+        if sys.stdout is self.lines and self.stdout is not None:
+            sys.stdout = self.stdout
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.state.total = len(session.items)
@@ -195,5 +247,6 @@ def close() -> None:
     global DISPLAY
     if DISPLAY is not None:
         DISPLAY.stop()
+        DISPLAY.lines.finish()
         DISPLAY.file.close()
         DISPLAY = None
