@@ -6,8 +6,8 @@ is written into the checkout and no earlier run's failures are replayed (a repla
 writes, even in a read-only run). Output sanitization is off, because it masks by key name
 (`max_tokens` became `[Filtered]`, so reproduce lines did not reproduce); the suite masks the
 run's tokens by value instead: the NDJSON report never leaves the temporary directory, and the
-HTML report (`--html`) is masked before anyone reads it. Bodies up to
-8 MiB are recorded whole, so the suite can re-check what a check found wrong.
+HTML report (`--html`) is masked before anyone reads it. Bodies up to 8 MiB are recorded whole, so
+the suite can re-check what a check found wrong.
 """
 
 from __future__ import annotations
