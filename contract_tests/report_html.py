@@ -54,7 +54,7 @@ class Report:
     cap: int
     cap_reached: bool
     cases: dict[str, int]  # Schemathesis phase -> test cases
-    rule_tests_passed: int
+    tests_passed: int
     violations: list[Finding]
     refuted: list[Finding]
     assumptions: dict[str, tuple[str, str]]  # id -> (sentence, openapi.yaml:LINE (pointer))
@@ -97,7 +97,7 @@ def from_run(run: Any, path: Path) -> Report:
         finished_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         seconds=time.monotonic() - run.started,
         requests=state.sent, cap=gate.max_requests, cap_reached=state.cap_reached,
-        cases=cases, rule_tests_passed=len(run.passed),
+        cases=cases, tests_passed=len(run.passed),
         violations=run.findings.violations(), refuted=run.findings.refuted(),
         assumptions={key: (a.text, spec.where(key)) for key, a in spec.registry.items()},
         operations=operation_rows(spec, state.statuses, results),
@@ -106,7 +106,8 @@ def from_run(run: Any, path: Path) -> Report:
 
 
 def operation_rows(spec: Any, statuses: dict[str, Counter[int]], results: Iterable[Any]) -> list[OperationRow]:
-    """One row per operation of the spec, in its order, then one per request the spec has no operation for."""
+    """One row per operation of the spec, in its order, then one per method of the requests the spec has
+    no operation for (the gate counts those as `METHOD (no operation)`; the row names the paths tried)."""
     rows: dict[str, OperationRow] = {}
     by_label: dict[str, OperationRow] = {}
     for route in spec.contract.routes:
@@ -118,12 +119,16 @@ def operation_rows(spec: Any, statuses: dict[str, Counter[int]], results: Iterab
         for label, seen in result.exercised.items():
             row = by_label.get(label)
             if row is None:
-                row = by_label[label] = rows[label] = OperationRow(label, label)
+                method, _, path = label.partition(" ")
+                name = f"{method} (no operation)"
+                row = rows.setdefault(name, OperationRow(name, ""))
+                if path and path not in row.label.split(", "):
+                    row.label = ", ".join(filter(None, [row.label, path]))
             row.cases[result.phase] = row.cases.get(result.phase, 0) + seen.cases
     for name, counted in statuses.items():
         row = rows.get(name)
-        if row is None:  # "METHOD (no operation)": the gate could not route it
-            row = rows[name] = OperationRow(name, name)
+        if row is None:  # "METHOD (no operation)": a method or path the spec does not have
+            row = rows[name] = OperationRow(name, "")
         row.requests += sum(counted.values())
         row.statuses.update(counted)
     return list(rows.values())
@@ -209,7 +214,7 @@ def _tiles(page: Page, report: Report) -> str:
              ("refuted assumptions", len(report.refuted), "warn" if report.refuted else "good"),
              ("requests", report.requests, ""),
              ("Schemathesis cases", sum(report.cases.values()), ""),
-             ("rule tests passed", report.rule_tests_passed, ""),
+             ("tests passed", report.tests_passed, ""),
              ("left over", left, "bad" if left else "good"),
              ("seconds", f"{report.seconds:.1f}", "")]
     return '<div class="tiles">' + "".join(
@@ -228,7 +233,7 @@ def _facts(page: Page, report: Report) -> str:
         ("Finished", f"{report.finished_at}, after {report.seconds:.1f} s"),
         ("Requests", f"{report.requests} (cap {report.cap})"),
         ("Schemathesis cases", f"{sum(report.cases.values())} ({phases})"),
-        ("Rule tests passed", report.rule_tests_passed),
+        ("Tests passed", report.tests_passed),
         ("Findings", f"{len(report.violations)} violation(s), {len(report.refuted)} refuted assumption(s)"),
     ]
     pairs = [rows[i:i + 2] for i in range(0, len(rows), 2)]
@@ -300,13 +305,13 @@ def _statuses(page: Page, statuses: Counter[int]) -> str:
 
 def _operations(page: Page, report: Report) -> str:
     phases = [p for p in PHASES if any(p in row.cases for row in report.operations) or p in report.cases]
-    head = "".join(f'<th class="num">{p}</th>' for p in phases)
+    head = "".join(f'<th class="num">{p}<div class="muted small">cases</div></th>' for p in phases)
     rows = []
     for row in report.operations:
         untested = not row.requests and not any(row.cases.values())
         cells = "".join(f'<td class="num">{row.cases.get(p, 0)}</td>' for p in phases)
         spec = f'<div class="muted small">{page.e(row.spec)}</div>' if row.spec else ""
-        label = f'<div class="small">{page.e(row.label)}</div>' if row.label != row.name else ""
+        label = f'<div class="small">{page.e(row.label)}</div>' if row.label else ""
         rows.append(f'<tr class="{"untested" if untested else ""}"><td><code>{page.e(row.name)}</code>'
                     f"{label}{spec}</td>{cells}"
                     f'<td class="num">{row.requests}</td><td>{_statuses(page, row.statuses)}</td></tr>')
