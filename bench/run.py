@@ -1,7 +1,10 @@
-"""Benchmark the mock against a bare ASGI app on the same server (uvicorn), on loopback.
+"""Benchmark the mock against two baselines on the same server (uvicorn), on loopback: a bare ASGI app
+and a plain Starlette app doing the same in-memory GET/PATCH without validation or rules.
 
-Prints requests/s, p50 and p99 latency of GET and PATCH at 16 connections for both, the ratio
-mock/bare, the mock's start-up time to its first answer, and its memory before and after a long run.
+Prints requests/s, p50 and p99 latency of GET and PATCH at 16 connections for each, the ratios
+mock/bare and mock/Starlette, the mock's start-up time to its first answer, and its memory before and
+after a long run. `--mock-dir` benchmarks the mock of another checkout (e.g. a `git worktree` of an
+older commit) in the same run, against the same baselines.
 Bounded: every phase stops after --seconds or its request budget, whichever comes first.
 """
 
@@ -32,10 +35,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(command: list[str], port: int) -> tuple[subprocess.Popen, float]:
+def start(command: list[str], port: int, cwd: Path = ROOT) -> tuple[subprocess.Popen, float]:
     """Start a server process; return it and the seconds until it answered its first request."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/experiments/{EXPERIMENT}/",
                                      headers={"Authorization": f"Bearer {KEY}"})
     while True:
@@ -84,40 +87,55 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=200_000, help="request budget of each phase")
     parser.add_argument("--soak-requests", type=int, default=100_000,
                         help="requests of the memory run (0 to skip)")
+    parser.add_argument("--mock-dir", type=Path, action="append", default=[],
+                        help="also benchmark the mock of this checkout (repeatable)")
     args = parser.parse_args()
     python = sys.executable
     uvicorn_flags = ["--log-level", "warning", "--no-access-log", "--lifespan", "off"]
 
-    mock_port, bare_port = free_port(), free_port()
-    mock, startup = start([python, "-m", "mock_server", "--port", str(mock_port), "--log-level", "warning"], mock_port)
-    bare, _ = start([python, "-m", "uvicorn", "--app-dir", "bench", "bare_app:app", "--port", str(bare_port),
-                     *uvicorn_flags], bare_port)
-    rows = []
+    servers: dict[str, tuple[list[str], Path]] = {
+        "mock": ([python, "-m", "mock_server", "--log-level", "warning"], ROOT),
+        **{f"mock@{d.name}": ([python, "-m", "mock_server", "--log-level", "warning"], d.resolve())
+           for d in args.mock_dir},
+        "bare": ([python, "-m", "uvicorn", "--app-dir", "bench", "bare_app:app", *uvicorn_flags], ROOT),
+        "starlette": ([python, "-m", "uvicorn", "--app-dir", "bench", "bare_starlette:app", *uvicorn_flags], ROOT),
+    }
+    procs: dict[str, subprocess.Popen] = {}
+    ports: dict[str, int] = {}
+    startups: dict[str, float] = {}
     try:
+        for name, (command, cwd) in servers.items():
+            ports[name] = free_port()
+            procs[name], startups[name] = start([*command, "--port", str(ports[name])], ports[name], cwd)
+        results: dict[tuple[str, str], Result] = {}
         for method in ("GET", "PATCH"):
-            mock_result = measure(mock_port, method, requests_for(mock_port)[method], args)
-            bare_result = measure(bare_port, method, requests_for(bare_port)[method], args)
-            rows.append((method, mock_result, bare_result))
-        memory_before = rss_mib(mock.pid)
+            for name in servers:
+                results[(method, name)] = measure(ports[name], method, requests_for(ports[name])[method], args)
+        memory_before = rss_mib(procs["mock"].pid)
         soak = None
         if args.soak_requests:
-            mixed = requests_for(mock_port)["PATCH"] + requests_for(mock_port)["GET"] * 64
-            soak = asyncio.run(run_load("127.0.0.1", mock_port, mixed, connections=args.connections,
+            mixed = requests_for(ports["mock"])["PATCH"] + requests_for(ports["mock"])["GET"] * 64
+            soak = asyncio.run(run_load("127.0.0.1", ports["mock"], mixed, connections=args.connections,
                                         seconds=600, max_requests=args.soak_requests))
-        memory_after = rss_mib(mock.pid)
+        memory_after = rss_mib(procs["mock"].pid)
     finally:
-        for proc in (mock, bare):
+        for proc in procs.values():
             proc.terminate()
             proc.wait(timeout=10)
 
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, {args.connections} connections, "
           f"{args.seconds:g} s per phase")
-    print(f"{'':6} {'server':6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
-    for method, mock_result, bare_result in rows:
-        for name, r in (("mock", mock_result), ("bare", bare_result)):
-            print(f"{method:6} {name:6} {r.rate():9.0f} {r.percentile(50):8.2f} {r.percentile(99):8.2f} {r.count:9d}")
-        print(f"{method:6} ratio mock/bare throughput: {mock_result.rate() / bare_result.rate():.1%}")
-    print(f"mock start-up to first answer: {startup:.2f} s")
+    print(f"{'':6} {'server':14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    for method in ("GET", "PATCH"):
+        for name in servers:
+            r = results[(method, name)]
+            print(f"{method:6} {name:14} {r.rate():9.0f} {r.percentile(50):8.2f} {r.percentile(99):8.2f} {r.count:9d}")
+        for name in (n for n in servers if n.startswith("mock")):
+            mock_rate = results[(method, name)].rate()
+            print(f"{method:6} ratio {name}/bare: {mock_rate / results[(method, 'bare')].rate():.1%}, "
+                  f"{name}/starlette: {mock_rate / results[(method, 'starlette')].rate():.2f}x")
+    for name in (n for n in servers if n.startswith("mock")):
+        print(f"{name} start-up to first answer: {startups[name]:.2f} s")
     if soak is not None:
         print(f"mock memory: {memory_before:.1f} MiB before, {memory_after:.1f} MiB after {soak.count} more "
               f"mixed requests ({soak.rate():.0f} req/s, statuses {soak.statuses})")

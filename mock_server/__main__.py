@@ -13,7 +13,7 @@ from .admin import ADMIN_TOKEN_HEADER
 from .auth import DEFAULT_JWT_SECRET, mint_jwt
 from .fixtures import DEFAULT_FIXTURES, FixtureError
 from .guard import LOOPBACK_NAMES, bind_names, is_loopback
-from .lifecycle import AutoClock
+from .lifecycle import AutoLifecycle
 from .limits import KEEP_ALIVE_SECONDS
 from .logs import log_config
 from .overrides import Latency
@@ -95,15 +95,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from .app import build_app
+    from .app import MockApp, build_app
     from .spec import SPEC_PATH
 
     spec_path = args.spec or SPEC_PATH
 
-    def build():
+    def build() -> MockApp:
         return build_app(fixtures=args.fixtures, spec_path=spec_path, jwt_secret=args.jwt_secret,
                          validate_responses=args.validate_responses, cors_origins=args.cors_origin,
-                         clock=AutoClock(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
+                         lifecycle=AutoLifecycle(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
                          latency=args.latency, admin=admin, admin_token=args.admin_token,
                          allowed_hosts=allowed_hosts,
                          log_json=args.log_format == "json", max_sessions=args.max_sessions)

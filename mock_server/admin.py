@@ -18,15 +18,27 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import jsonio, lifecycle, rules
-from .dispatch import session_name
+from .clock import iso
+from .context import session_name
+from .domain_errors import DomainError
 from .edge import read_body
-from .errors import ApiError, FieldErrors, Forbidden, MethodNotAllowed, NotFound, UnsupportedMediaType, body_error
+from .errors import (
+    ApiError,
+    FieldErrors,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    body_error,
+    from_domain,
+)
 from .fixtures import export_world
 from .limits import BODY_TIMEOUT_SECONDS
+from .sessions import Session, Sessions
 from .spec import Contract
-from .store import Sessions, Store
 from .validation import SchemaValidator
 
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
@@ -55,7 +67,7 @@ class _Control:
         self.methods = (method, "HEAD") if method == "GET" else (method,)
         self.endpoint = endpoint
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method not in self.methods:
             raise MethodNotAllowed(request.method, self.methods)
@@ -68,7 +80,7 @@ class _Control:
         await response(scope, receive, send)
 
 
-async def _not_found(scope, receive, send) -> None:
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await NotFound("Not found.").to_response()(scope, receive, send)
 
 
@@ -98,7 +110,8 @@ class Admin:
             ("POST", "/__mock__/faults", self.faults,
              'make the next calls of an operation fail: {"operation_id": …, "status": 400-599, "count": 1-1000}'),
             ("GET", "/__mock__/requests", self.requests,
-             "the session's last requests, newest first, with why each was refused (?limit=1-200, default 50)"),
+             "the session's last requests, newest first, with why each was refused and which layer answered "
+             "(?limit=1-200, default 50; ?after=ID: only newer ones)"),
             ("GET", "/__mock__/state", self.state, "the session's world in the fixture format (--fixtures takes it)"),
         ]
         self.router = Router(routes=[
@@ -106,16 +119,18 @@ class Admin:
             *(Route(path, _Control(method, endpoint)) for method, path, endpoint, _ in self.controls),
         ], default=_not_found)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             self._check_token(scope)
             await self.router(scope, receive, send)
         except ApiError as error:
             await error.to_response()(scope, receive, send)
+        except DomainError as error:
+            await from_domain(error).to_response()(scope, receive, send)
         except ClientDisconnect:
             return
 
-    def _check_token(self, scope) -> None:
+    def _check_token(self, scope: Scope) -> None:
         if self.token is None or scope["method"] == "OPTIONS":
             return
         given = Headers(scope=scope).get(ADMIN_TOKEN_HEADER, "")
@@ -123,8 +138,8 @@ class Admin:
             raise Forbidden(f"The mock controls need the {ADMIN_TOKEN_HEADER} header "
                             "(the --admin-token the mock was started with).")
 
-    def _store(self, request: Request) -> Store:
-        return self.sessions.get(session_name(request.scope))
+    def _session(self, request: Request) -> Session:
+        return self.sessions.get(session_name(request.headers))
 
     async def _body(self, request: Request, validator: SchemaValidator) -> dict[str, Any]:
         try:
@@ -132,7 +147,8 @@ class Admin:
         except jsonio.JsonBodyError as exc:
             raise body_error(exc) from None
         validator.validate(body)
-        return body
+        checked: dict[str, Any] = body  # the schemas of the controls' bodies are objects
+        return checked
 
     async def index(self, request: Request) -> Response:
         return _json({
@@ -144,12 +160,12 @@ class Admin:
         })
 
     async def reset(self, request: Request) -> Response:
-        self._store(request).reset()
+        self._session(request).reset()
         return Response(status_code=204)
 
     async def lifecycle(self, request: Request) -> Response:
         body = await self._body(request, LIFECYCLE_BODY)
-        store = self._store(request)
+        store = self._session(request).store
         experiment_id = request.path_params["experiment_id"]
         owners = store.find(experiment_id, body.get("organization_id"))
         if not owners:
@@ -158,16 +174,15 @@ class Admin:
             raise FieldErrors.single("organization_id", f"'{experiment_id}' exists in {', '.join(owners)}; say which.")
 
         def act(current: dict[str, Any]) -> dict[str, Any]:
-            moved = lifecycle.apply_action(current, body["action"], now=lifecycle.now_iso(),
-                                           progress=body.get("progress"), error_message=body.get("error_message"))
-            return {**moved, "_auto": False}  # moved by hand: the automatic clock lets go of it
+            return lifecycle.apply_action(current, body["action"], now=iso(store.clock.now()),
+                                          progress=body.get("progress"), error_message=body.get("error_message"))
 
-        record = store.update(owners[0], experiment_id, act)
+        record = store.update(owners[0], experiment_id, act, manual=True)  # the automatic lifecycle lets go
         return _json(rules.present(record, store.catalog(owners[0])))
 
     async def faults(self, request: Request) -> Response:
         body = await self._body(request, self.faults_body)
-        self._store(request).add_fault(body["operation_id"], body["status"], body.get("count", 1))
+        self._session(request).faults.add(body["operation_id"], body["status"], body.get("count", 1))
         return _json({"operation_id": body["operation_id"], "status": body["status"], "count": body.get("count", 1)},
                      201)
 
@@ -176,20 +191,24 @@ class Admin:
         limit = int(text) if text.isascii() and text.isdigit() else -1
         if not 1 <= limit <= 200:
             raise FieldErrors.single("limit", "Ensure this value is an integer from 1 to 200.")
-        return _json(list(self._store(request).requests)[:limit])
+        text = request.query_params.get("after", "0")
+        after = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
+        if after < 0:
+            raise FieldErrors.single("after", "Ensure this value is a request id (an integer from 0).")
+        return _json(self._session(request).history.latest(limit, after=after))
 
     async def state(self, request: Request) -> Response:
-        return _json(export_world(self._store(request).export()))
+        return _json(export_world(self._session(request).store.export()))
 
 
 class AdminPrefix:
     """Sends `/__mock__/…` to the admin endpoints (404 when they are switched off), the rest on."""
 
-    def __init__(self, app, admin: Admin | None) -> None:
+    def __init__(self, app: ASGIApp, admin: Admin | None) -> None:
         self.app = app
         self.admin = admin
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/__mock__"):
             if self.admin is None:
                 await NotFound("Not found (the /__mock__ endpoints are off: --no-admin, or the mock listens on "

@@ -4,43 +4,28 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .request_validation import parsed_request
-from .store import Sessions
-
-if TYPE_CHECKING:
-    from .overrides import ResponseOverrides
+from .context import CALLER, ROUTED, VALIDATED, Caller, Outcome, Routed, Validated, answered_by
+from .overrides import ResponseOverrides
+from .sessions import Sessions
 
 Handler = Callable[..., Awaitable[Response]]
 
 
-def header_value(scope: Scope, name: bytes) -> str | None:
-    """A request header (`name` in lower case), or None."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def session_name(scope: Scope) -> str | None:
-    """The `X-Mock-Session` header of a request (None without it: the default session)."""
-    return (header_value(scope, b"x-mock-session") or "").strip() or None
-
-
 class Dispatcher:
     """Hands each handler the world of the caller's session (`X-Mock-Session`), the caller's
-    organization and what validation parsed: its parameters (typed, with the spec's defaults),
-    and, to the handlers that ask by name, `body` and `url`.
+    organization and what validation read: the parameters (typed, with the spec's defaults), and,
+    to the handlers that ask by name, `body` and `url`.
 
-    It stands where Connexion's own app would: by then the request has been routed, the
-    credentials checked and parameters and body validated against the spec, so it only unpacks.
-    That is also why the answers a developer forces (`overrides`: Prefer, faults, latency) are
-    decided here: only a request that would reach its handler can have one.
+    By then the request has been routed, the credentials checked and parameters and body validated
+    against the spec, so it only unpacks. That is also why the answers a developer forces
+    (`overrides`: Prefer, faults, latency) are decided here: only a request that would reach its
+    handler can have one.
     """
 
     def __init__(self, handlers: dict[str, Handler], sessions: Sessions,
@@ -51,30 +36,21 @@ class Dispatcher:
         self.wants = {op: set(inspect.signature(h).parameters) & {"body", "url"} for op, h in handlers.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        extensions = scope["extensions"]
-        operation_id = extensions["connexion_routing"]["operation_id"]
-        parsed = parsed_request(scope)
-        kwargs = dict(parsed.get("params", {}))
+        routed: Routed = scope[ROUTED]
+        caller: Caller = scope[CALLER]
+        validated: Validated = scope[VALIDATED]
+        operation_id = routed.operation_id
+        kwargs: dict[str, Any] = dict(validated.params)
         wants = self.wants[operation_id]
         if "body" in wants:
-            kwargs["body"] = parsed.get("body")
+            kwargs["body"] = validated.body
         if "url" in wants:
             kwargs["url"] = URL(scope=scope)
-        store = self.sessions.get(session_name(scope))
-        response = await self.overrides.answer(scope, operation_id, store) if self.overrides else None
-        if response is None:
-            response = await self.handlers[operation_id](store, extensions["connexion_context"]["user"], **kwargs)
-        await response(scope, receive, send)
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+        session = self.sessions.get(routed.session)
+        forced = await self.overrides.answer(routed, Headers(scope=scope), session.faults) if self.overrides else None
+        if forced is not None:
+            response, outcome = forced
+        else:
+            response = await self.handlers[operation_id](session.store, caller.organization_id, **kwargs)
+            outcome = Outcome("handler", operation_id)
+        await response(scope, receive, answered_by(send, outcome))

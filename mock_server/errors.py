@@ -1,14 +1,24 @@
-"""Every error the mock emits, as exceptions that carry their Django-REST-framework-style body."""
+"""Every error the mock answers with, as exceptions that carry their Django-REST-framework-style
+body; `from_domain` maps the rules' refusals to them, and `ErrorResponses` turns them into responses.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from connexion.exceptions import ProblemException
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import jsonio
+from . import domain_errors, jsonio
+from .context import ROUTED, Outcome, answered_by
 from .limits import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_REPORTED_ERRORS
+
+logger = logging.getLogger("mock_server")
 
 NON_FIELD_ERRORS = "non_field_errors"
 
@@ -22,13 +32,18 @@ class ApiError(Exception):
     """An error answered with `{"detail": ...}` and a status code."""
 
     status_code = 400
+    layer = "validation"  # which layer of the mock refuses with it (the request log shows it)
 
-    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None, status: int | None = None) -> None:
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None, status: int | None = None,
+                 layer: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = dict(headers or {})
         if status is not None:
             self.status_code = status
+        if layer is not None:
+            self.layer = layer
+        self.rule = type(self).__name__  # what the request log names as the rule broken, when no field is
 
     def body(self) -> object:
         return {"detail": self.detail}
@@ -67,8 +82,11 @@ class FieldErrors(ApiError):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
 
     @classmethod
-    def single(cls, field: str, message: str) -> FieldErrors:
-        return cls({field: [message]})
+    def single(cls, field: str, message: str, *, layer: str | None = None) -> FieldErrors:
+        error = cls({field: [message]})
+        if layer is not None:
+            error.layer = layer
+        return error
 
     def body(self) -> object:
         if not self.omitted:
@@ -86,6 +104,7 @@ class MalformedRequest(ApiError):
 
 class Unauthorized(ApiError):
     status_code = 401
+    layer = "auth"
 
     def __init__(self, detail: str = "Authentication credentials were not provided.") -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
@@ -97,10 +116,12 @@ class Forbidden(ApiError):
 
 class NotFound(ApiError):
     status_code = 404
+    layer = "routing"
 
 
 class MethodNotAllowed(ApiError):
     status_code = 405
+    layer = "routing"
 
     def __init__(self, method: str, allowed: Sequence[str]) -> None:
         super().__init__(f'Method "{clip(method, 32)}" not allowed.', headers={"Allow": ", ".join(allowed)})
@@ -145,3 +166,72 @@ def body_error(error: jsonio.JsonBodyError) -> ApiError:
 def json_error_response(status: int, body: object, headers: Mapping[str, str] | None = None) -> Response:
     return Response(jsonio.dumps(body), status_code=status, headers=dict(headers or {}),
                     media_type="application/json")
+
+
+def from_domain(error: domain_errors.DomainError) -> ApiError:
+    """The answer to a refusal of the rules (the one place their words become HTTP)."""
+    answer = _domain_answer(error)
+    answer.rule = type(error).__name__
+    return answer
+
+
+def _domain_answer(error: domain_errors.DomainError) -> ApiError:
+    if isinstance(error, domain_errors.InvalidValue):
+        return FieldErrors.single(error.field, error.message, layer="rules")
+    if isinstance(error, domain_errors.DuplicateExperimentId):
+        return FieldErrors.single("experiment_id", str(error), layer="rules")
+    if isinstance(error, domain_errors.ExperimentNotFound | domain_errors.UnknownReferences):
+        return NotFound(str(error), layer="rules")
+    if isinstance(error, domain_errors.RunningLocked | domain_errors.IllegalTransition):
+        return Conflict(str(error), layer="rules")
+    return ApiError(str(error), layer="rules")
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """An exception a layer answers with, as the API's error; None for an unexpected one (a bug)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, domain_errors.DomainError):
+        return from_domain(exc)
+    if isinstance(exc, ProblemException):  # Connexion's response validation (`--validate-responses`)
+        return ApiError(exc.detail or exc.title or "Error.", status=exc.status or 500, layer="handler")
+    if isinstance(exc, HTTPException):  # Starlette's static files under Swagger UI
+        if exc.status_code == 404:
+            return NotFound("Not found.")
+        return ApiError(exc.detail, status=exc.status_code, headers=exc.headers, layer="routing")
+    return None
+
+
+class ErrorResponses:
+    """Answers what the layers below raise: the API's errors and the rules' refusals in the API's error
+    shape, anything unexpected as a 500 without details (logged with its traceback). The answer carries
+    its `Outcome`, so the request log can say which layer refused and why."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except ClientDisconnect:
+            return
+        except Exception as exc:
+            if started:
+                raise
+            error = as_api_error(exc)
+            if error is None:
+                logger.error("unexpected error", exc_info=exc)
+                error = ApiError("Internal server error.", status=500, layer="handler")
+            routed = scope.get(ROUTED)
+            outcome = Outcome(error.layer, routed.operation_id if routed else None, error=error)
+            await error.to_response()(scope, receive, answered_by(send, outcome))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import Conflict, FieldErrors
+from .clock import iso
+from .domain_errors import IllegalTransition, InvalidValue
 
 # status -> {action: next status}
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -22,13 +23,6 @@ LOCKED_STATUSES = frozenset({"running"})
 DEFAULT_ERROR = "The run failed (simulated by the mock)."
 
 
-class IllegalTransition(Conflict):
-    def __init__(self, status: str, action: str) -> None:
-        allowed = sorted(TRANSITIONS[status])
-        super().__init__(f"Cannot {action!r} an experiment that is {status}; allowed: "
-                         f"{', '.join(allowed) if allowed else 'none (it has finished)'}.")
-
-
 def is_locked(status: str) -> bool:
     return status in LOCKED_STATUSES
 
@@ -38,13 +32,13 @@ def apply_action(record: Mapping[str, Any], action: str, *, now: str, progress: 
     """The experiment after a lifecycle action, or IllegalTransition naming the allowed ones."""
     status = record["status"]
     if action not in TRANSITIONS[status]:
-        raise IllegalTransition(status, action)
+        raise IllegalTransition(status, action, sorted(TRANSITIONS[status]))
     new = {**record, "status": TRANSITIONS[status][action]}
     if action == "start":
         new.update(started_at=now, progress=progress if progress is not None else 0)
     elif action == "progress":
         if progress is None:
-            raise FieldErrors.single("progress", "This field is required for the 'progress' action.")
+            raise InvalidValue("progress", "This field is required for the 'progress' action.")
         new["progress"] = progress
     elif action == "complete":
         new.update(completed_at=now, progress=100)
@@ -57,7 +51,7 @@ def apply_action(record: Mapping[str, Any], action: str, *, now: str, progress: 
 
 
 @dataclass(frozen=True)
-class AutoClock:
+class AutoLifecycle:
     """`--lifecycle auto`: pending for `pending_seconds`, running for `run_seconds` with progress
     rising to 100, then completed. Evaluated when an experiment is read, from its creation time."""
 
@@ -73,8 +67,8 @@ class AutoClock:
         if now < finished:
             done = (elapsed - self.pending_seconds) / self.run_seconds if self.run_seconds else 1
             return {"status": "running", "progress": round(min(done, 1) * 100, 1),
-                    "started_at": _iso(started), "completed_at": None}
-        return {"status": "completed", "progress": 100, "started_at": _iso(started), "completed_at": _iso(finished)}
+                    "started_at": iso(started), "completed_at": None}
+        return {"status": "completed", "progress": 100, "started_at": iso(started), "completed_at": iso(finished)}
 
 
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})", re.ASCII)
@@ -92,11 +86,3 @@ def parse_time(value: str) -> datetime:
     if second == "60":
         second, micro = "59", "999999"
     return datetime.fromisoformat(f"{date}T{hour_minute}:{second}.{micro}{'+00:00' if offset == 'Z' else offset}")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def now_iso() -> str:
-    return _iso(datetime.now(UTC))

@@ -19,3 +19,4 @@ MAX_MESSAGE_CHARS = 500  # one message in an error body
 
 MAX_LOGGED_ERRORS = 10  # errors kept per entry of the request log (the rest are counted)
 MAX_LOGGED_CHARS = 300  # a path, field or message in the request log and on the terminal
+MAX_LOGGED_BODY_BYTES = 4096  # of a request or response body kept in the request log

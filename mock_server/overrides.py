@@ -11,20 +11,19 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.types import Scope
 
 from . import jsonio
+from .context import Outcome, Routed
 from .errors import FieldErrors, clip
-from .request_log import note_forced
+from .sessions import Faults
 from .spec import Contract
-from .store import Store
 
 MAX_DELAY_MS = 30_000
-QUERY_PREFERENCES = "mock_query_preferences"  # scope extension: what `take_query_preferences` took
 _QUERY_NAMES = {"__code": "code", "__example": "example", "__delay": "delay", "__dynamic": "dynamic"}
 _DYNAMIC = ("dynamic={value}: this mock serves state (what you create, PATCH and delete is what you read back), "
             "not randomly generated data; leave dynamic out.")
@@ -73,14 +72,13 @@ def parse_prefer(value: str) -> dict[str, str]:
     return found
 
 
-def take_query_preferences(scope: Scope) -> Scope:
-    """The request without Prism's query preferences (`?__code=404&__example=…&__delay=…&__dynamic=…`),
-    which go into the scope extension QUERY_PREFERENCES instead ({"code": "404", ...}): the query string
-    that request validation, the handlers and their links see is what it would be with `Prefer`. The
-    other parameters are kept byte for byte."""
-    query = scope.get("query_string", b"")
+def take_query_preferences(query: bytes) -> tuple[bytes, dict[str, str]]:
+    """The query string without Prism's query preferences (`?__code=404&__example=…&__delay=…&__dynamic=…`),
+    and those preferences ({"code": "404", ...}): the query string that request validation, the
+    handlers and their links see is what it would be with `Prefer`. The other parameters are kept
+    byte for byte."""
     if b"__" not in query and b"%5f" not in query.lower():  # no name that could decode to `__…`
-        return scope
+        return query, {}
     kept: list[bytes] = []
     taken: dict[str, str] = {}
     for part in query.split(b"&"):
@@ -91,9 +89,8 @@ def take_query_preferences(scope: Scope) -> Scope:
         else:
             taken[preference] = unquote_plus(value.decode("latin-1"))
     if not taken:
-        return scope
-    extensions = {**scope.get("extensions", {}), QUERY_PREFERENCES: taken}
-    return dict(scope, query_string=b"&".join(kept), extensions=extensions)
+        return query, {}
+    return b"&".join(kept), taken
 
 
 def _source(name: str, from_query: dict[str, str]) -> str:
@@ -106,15 +103,16 @@ class ResponseOverrides:
         self.contract = contract
         self.latency = latency
 
-    async def answer(self, scope: Scope, operation_id: str, store: Store) -> Response | None:
+    async def answer(self, routed: Routed, headers: Headers, faults: Faults) -> tuple[Response, Outcome] | None:
         """Wait the delay asked for, then the answer forced by `Prefer` (or its query form, which wins)
-        or an injected fault, or None (the handler answers). A malformed preference is a 400 naming it."""
-        from_query = scope.get("extensions", {}).get(QUERY_PREFERENCES, {})
-        prefer = {**parse_prefer(", ".join(Headers(scope=scope).getlist("prefer"))), **from_query}
+        or an injected fault, with its outcome; or None (the handler answers). A malformed preference
+        is a 400 naming it."""
+        from_query = dict(routed.preferences)
+        prefer = {**parse_prefer(", ".join(headers.getlist("prefer"))), **from_query}
         if "dynamic" in prefer:
             raise FieldErrors.single(_source("dynamic", from_query), _DYNAMIC.format(value=clip(prefer["dynamic"], 40)))
         delay = self._delay(prefer, from_query)
-        override = self._override(operation_id, prefer, from_query, scope, store)
+        override = self._override(routed.operation_id, prefer, from_query, faults)
         if delay:
             await asyncio.sleep(delay / 1000)
         return override
@@ -132,15 +130,15 @@ class ResponseOverrides:
             delay += asked
         return delay
 
-    def _override(self, operation_id: str, prefer: dict[str, str], from_query: dict[str, str], scope: Scope,
-                  store: Store) -> Response | None:
-        fault = store.take_fault(operation_id)
+    def _override(self, operation_id: str, prefer: dict[str, str], from_query: dict[str, str],
+                  faults: Faults) -> tuple[Response, Outcome] | None:
+        fault = faults.take(operation_id)
         if fault is None and "code" not in prefer and "example" not in prefer:
             return None
         responses = self.contract.responses(operation_id)
         if fault is not None:
-            note_forced(scope, f"injected fault: {fault}")
-            return self._answer(operation_id, str(fault), None, responses)
+            return (self._answer(operation_id, str(fault), None, responses),
+                    Outcome("fault", operation_id, forced=f"injected fault: {fault}"))
         code = prefer.get("code") or next(s for s in responses if s.startswith("2"))
         if code not in responses:
             raise FieldErrors.single(_source("code", from_query),
@@ -148,11 +146,11 @@ class ResponseOverrides:
                                      f"documented: {', '.join(responses)}.")
         answer = self._answer(operation_id, code, prefer.get("example"), responses, _source("example", from_query))
         asked = ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay")
-        note_forced(scope, clip(("query: " if from_query else "Prefer: ") + asked, 200))
-        return answer
+        return answer, Outcome("forced", operation_id,
+                               forced=clip(("query: " if from_query else "Prefer: ") + asked, 200))
 
     def _answer(self, operation_id: str, code: str, example: str | None,
-                responses: dict[str, dict], example_field: str = "Prefer") -> Response:
+                responses: dict[str, dict[str, Any]], example_field: str = "Prefer") -> Response:
         status = int(code)
         headers = {"Retry-After": "1"} if status in (429, 503) else {}
         if status == 401:

@@ -1,99 +1,135 @@
-"""Why did my request fail? One log line per rejected request, and the last requests on demand.
+"""Why did my request fail? One log line per rejected request, and each session's last requests on demand.
 
-What a request sent is in its entry cut to a bounded length (MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS),
-so the 200 entries kept per session stay small whatever the requests held; on the terminal it is
-escaped as well (logs.printable), so no request can forge a log line.
+The log watches each request from outside, as Starlette's middlewares do: it wraps `receive` to keep
+the start of the body the layers below read, and `send` to see the status, the start of the response
+body and the `context.Outcome` the answering layer attached (which it takes off the message). What a
+request sent is kept cut to a bounded length (MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS,
+MAX_LOGGED_BODY_BYTES) with tokens masked, so the 200 entries kept per session stay small whatever the
+requests held; on the terminal it is escaped as well (logs.printable), so no request can forge a log line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from datetime import UTC, datetime
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .dispatch import session_name
+from .clock import Clock, SystemClock
+from .context import OUTCOME, Outcome, session_name
 from .errors import ApiError, FieldErrors, clip
-from .limits import MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS
+from .limits import MAX_LOGGED_BODY_BYTES, MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS
 from .logs import json_line, printable
+from .sessions import Sessions
 from .spec import Contract, json_pointer, ref_parts
-from .store import Sessions
 
-LOG_KEY = "mock.log"  # scope key of the entry being built; shared by the scope copies made downstream
 logger = logging.getLogger("mock_server.requests")
+# Credentials a body may carry by mistake: dashboard JWTs and API keys.
+_TOKENS = re.compile(rb"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|\bsk_(?:live|test)_[A-Za-z0-9_]+")
 
 
-def note_error(scope: Scope, error: ApiError) -> None:
-    """Called where an error becomes a response, so the log can say which rule failed."""
-    entry = scope.get(LOG_KEY)
-    if entry is not None:
-        entry["error"] = error
+def shown_body(chunks: list[bytes], size: int) -> str | None:
+    """The start of a body as text, tokens masked, cut to MAX_LOGGED_BODY_BYTES (None when empty)."""
+    if not size:
+        return None
+    raw = b"".join(chunks)[:MAX_LOGGED_BODY_BYTES]
+    if b"eyJ" in raw or b"sk_" in raw:  # the pattern only where it can match: most bodies hold no token
+        raw = _TOKENS.sub(b"***", raw)
+    text = raw.decode("utf-8", errors="replace")
+    return text + f"… ({size} bytes)" if size > MAX_LOGGED_BODY_BYTES else text
 
 
-def note_operation(scope: Scope, operation_id: str) -> None:
-    """Called where the request is routed, so the log need not route it again."""
-    entry = scope.get(LOG_KEY)
-    if entry is not None:
-        entry["operation_id"] = operation_id
+class _Capture:
+    """The first MAX_LOGGED_BODY_BYTES of a body as it passes, and its whole size."""
 
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.kept = 0
+        self.size = 0
 
-def note_forced(scope: Scope, reason: str) -> None:
-    """Called where the mock answers what was asked for (Prefer, an injected fault), not what happened."""
-    entry = scope.get(LOG_KEY)
-    if entry is not None:
-        entry["forced"] = reason
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if chunk and self.kept < MAX_LOGGED_BODY_BYTES:
+            self.chunks.append(chunk[:MAX_LOGGED_BODY_BYTES - self.kept])
+            self.kept += len(self.chunks[-1])
+
+    def text(self) -> str | None:
+        return shown_body(self.chunks, self.size)
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp, contract: Contract, sessions: Sessions, *, json_lines: bool = False) -> None:
+    def __init__(self, app: ASGIApp, contract: Contract, sessions: Sessions, *, json_lines: bool = False,
+                 clock: Clock | None = None) -> None:
         self.app = app
         self.contract = contract
         self.sessions = sessions
         self.json_lines = json_lines
+        self.clock: Clock = clock or SystemClock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/__mock__"):
             await self.app(scope, receive, send)
             return
-        entry: dict[str, Any] = {"status": 0}
-        scope = dict(scope, **{LOG_KEY: entry})
+        status = 0
+        outcome: Outcome | None = None
+        request_body, response_body = _Capture(), _Capture()
         started = time.perf_counter()
 
-        async def watch(message: Message) -> None:
+        async def watch_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
+            return message
+
+        async def watch_send(message: Message) -> None:
+            nonlocal status, outcome
             if message["type"] == "http.response.start":
-                entry["status"] = message["status"]
+                status = message["status"]
+                if OUTCOME in message:
+                    message = dict(message)
+                    outcome = message.pop(OUTCOME)
+            elif message["type"] == "http.response.body":
+                response_body.add(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, watch_receive, watch_send)
         finally:
-            self._record(scope, entry, time.perf_counter() - started)
+            self._record(scope, status, outcome or Outcome("handler"), request_body, response_body,
+                         time.perf_counter() - started)
 
-    def _record(self, scope: Scope, entry: dict[str, Any], seconds: float) -> None:
-        operation_id = entry.get("operation_id")  # None for what no operation takes (404, 405, OPTIONS)
-        status = entry["status"]
-        errors, total = self._errors(entry.get("error"), operation_id, status) if status >= 400 else ([], 0)
+    def _record(self, scope: Scope, status: int, outcome: Outcome, request_body: _Capture,
+                response_body: _Capture, seconds: float) -> None:
+        operation_id = outcome.operation_id  # None for what no operation takes (404, 405, OPTIONS)
+        errors, total = self._errors(outcome.error, operation_id, status) if status >= 400 else ([], 0)
+        session = session_name(Headers(scope=scope))
         record = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": self.clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": clip(scope["method"], 32), "path": clip(scope["path"], MAX_LOGGED_CHARS),
             "operation_id": operation_id, "status": status, "ms": round(seconds * 1000, 1),
             "errors": errors,
             **({"errors_not_shown": total - len(errors)} if total > len(errors) else {}),
-            **({"forced": entry["forced"]} if "forced" in entry else {}),
+            **({"forced": outcome.forced} if outcome.forced else {}),
+            "session": clip(session, MAX_LOGGED_CHARS) if session else None,
+            "layer": outcome.layer,
+            "request_body": request_body.text(),
+            "response_body": response_body.text(),
         }
-        self.sessions.get(session_name(scope)).log_request(record)
+        self.sessions.get(session).history.add(record)
         if status >= 400:
+            shown = {k: v for k, v in record.items() if k not in ("request_body", "response_body")}
             if self.json_lines:
-                logger.warning("%s", json_line(record), extra={"request": record})
+                logger.warning("%s", json_line(shown), extra={"request": shown})
             else:
-                reasons = record.get("forced") or "; ".join(
+                reasons = outcome.forced or "; ".join(
                     f"{e['field'] + ': ' if e['field'] else ''}{e['rule']} ({e['message']})" for e in errors)
                 if total > len(errors):
                     reasons += f"; … {total - len(errors)} more"
-                logger.warning("%s %s %s %s", printable(record["method"]), printable(record["path"]), status,
-                               printable(reasons))
+                logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)),
+                               printable(clip(scope["path"], MAX_LOGGED_CHARS)), status, printable(reasons))
 
     def _errors(self, error: ApiError | None, operation_id: str | None,
                 status: int) -> tuple[list[dict[str, Any]], int]:
@@ -110,7 +146,7 @@ class RequestLog:
                      for field, messages in list(error.errors.items())[:MAX_LOGGED_ERRORS]]
             return shown, len(error.errors) + error.omitted
         if error is not None:
-            return [{"field": None, "rule": type(error).__name__, "message": _short(error.detail), "spec": spec}], 1
+            return [{"field": None, "rule": error.rule, "message": _short(error.detail), "spec": spec}], 1
         return [], 0
 
     def _schema_base(self, operation_id: str, error: FieldErrors, field: str) -> tuple[str, ...]:

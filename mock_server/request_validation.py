@@ -1,34 +1,22 @@
-"""Request validation for Connexion: compiled schemas, field-keyed errors, validators built once.
-
-What the validators parse they leave in the scope (`scope["extensions"]["mock_request"]`: `params`,
-typed and with the spec's defaults, and `body`), so the dispatcher reads the request once parsed
-instead of parsing it again.
-"""
+"""Request validation from the spec: parameters, media type and JSON body of each operation, against
+validators compiled once per operation; the request as read goes down as `context.Validated`."""
 
 from __future__ import annotations
 
 import typing as t
 from urllib.parse import parse_qsl
 
-from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import UnsupportedMediaTypeProblem
-from connexion.middleware.request_validation import (
-    RequestValidationAPI,
-    RequestValidationMiddleware,
-    RequestValidationOperation,
-)
-from connexion.utils import is_nullable
-from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
-from connexion.validators import AbstractRequestBodyValidator
 from starlette.datastructures import Headers
-from starlette.types import Receive, Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import jsonio
+from .context import ROUTED, VALIDATED, Routed, Validated, with_scope
+from .edge import read_body
 from .errors import FieldErrors, MalformedRequest, UnsupportedMediaType, body_error, clip
-from .validation import ValidatorCache, group
-
-PARSED = "mock_request"
-_ABSENT = object()
+from .limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
+from .spec import Contract
+from .validation import SchemaValidator, ValidatorCache, group
 
 
 def _number(text: str) -> float:
@@ -42,12 +30,7 @@ _COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": _numbe
                                                  "boolean": lambda v: {"true": True, "false": False}[v]}
 
 
-def parsed_request(scope: Scope) -> dict[str, t.Any]:
-    """What validation parsed from this request (`params`, `body`)."""
-    return scope["extensions"].setdefault(PARSED, {})
-
-
-def _coerce(value: str, schema: dict) -> t.Any:
+def _coerce(value: str, schema: t.Mapping[str, t.Any]) -> t.Any:
     # int() and float() also read other scripts' digits ("١") and underscores ("1_000"): a number
     # in a query string is written with ASCII digits only.
     if not value.isascii() or "_" in value:
@@ -58,126 +41,110 @@ def _coerce(value: str, schema: dict) -> t.Any:
         return value  # left as text; the schema then reports the type error
 
 
-def build_validator_map(cache: ValidatorCache) -> dict[str, t.Any]:
-    class JsonBodyValidator(AbstractRequestBodyValidator):
-        async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
-            raw = b"".join([chunk async for chunk in stream])
-            if not raw.strip():
-                return _ABSENT
-            try:
-                body = jsonio.loads(raw)
-            except jsonio.JsonBodyError as exc:
-                raise body_error(exc) from None
-            parsed_request(scope)["body"] = body
-            return body
+class ParameterValidator:
+    """Query and path parameters against their schemas; every error keyed by parameter name. With
+    `strict`, a query parameter the operation does not declare is an error too."""
 
-        def _validate(self, body: t.Any) -> None:
-            if body is _ABSENT:
-                if self._required:
-                    raise MalformedRequest("A JSON request body is required.")
-                return
-            cache(self._schema).validate(body)
+    def __init__(self, parameters: list[dict[str, t.Any]], cache: ValidatorCache, *, strict: bool = True) -> None:
+        self.query = {p["name"]: p for p in parameters if p["in"] == "query"}
+        self.path = {p["name"]: p for p in parameters if p["in"] == "path"}
+        self.defaults = {name: p["schema"]["default"] for name, p in self.query.items() if "default" in p["schema"]}
+        self.validators = {name: cache(p["schema"]) for name, p in (*self.query.items(), *self.path.items())}
+        self.strict = strict
 
-    class FieldParameterValidator:
-        """Query and path parameters against their schemas; every error keyed by parameter name."""
-
-        def __init__(self, parameters: list[dict], *, strict_validation: bool = False, **_: t.Any) -> None:
-            self.query = {p["name"]: p for p in parameters if p["in"] == "query"}
-            self.path = {p["name"]: p for p in parameters if p["in"] == "path"}
-            self.strict = strict_validation
-
-        def validate(self, scope: Scope) -> None:
-            errors: dict[str, list[str]] = {}
-            details: list[t.Any] = []
-            params: dict[str, t.Any] = {name: p["schema"]["default"] for name, p in self.query.items()
-                                        if "default" in p["schema"]}
-            for name, text in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
-                if name in self.query:
-                    params[name] = _coerce(text, self.query[name]["schema"])
-                elif self.strict:
-                    errors[name] = ["Unknown query parameter."]
-            params.update(scope.get("path_params", {}))
-            for name, param in (*self.query.items(), *self.path.items()):
-                if name in params:
-                    found = cache(param["schema"]).details(params[name], prefix=(name,))
-                    details += found
-                    errors.update(group(found))
-                elif param.get("required"):
-                    errors[name] = ["This field is required."]
-            if errors:
-                raise FieldErrors(errors, details=details, location="parameters")
-            parsed_request(scope)["params"] = params
-
-    return {
-        "parameter": FieldParameterValidator,
-        "body": MediaTypeDict({"*/*json": JsonBodyValidator}),
-        "response": CONNEXION_VALIDATORS["response"],
-    }
+    def parse(self, query_string: bytes, path_params: t.Mapping[str, str]) -> dict[str, t.Any]:
+        """The parameters, typed and with defaults; FieldErrors naming each wrong one."""
+        errors: dict[str, list[str]] = {}
+        details: list[t.Any] = []
+        params: dict[str, t.Any] = dict(self.defaults)
+        for name, text in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+            if name in self.query:
+                params[name] = _coerce(text, self.query[name]["schema"])
+            elif self.strict:
+                errors[name] = ["Unknown query parameter."]
+        params.update(path_params)
+        for name, param in (*self.query.items(), *self.path.items()):
+            if name in params:
+                found = self.validators[name].details(params[name], prefix=(name,))
+                details += found
+                errors.update(group(found))
+            elif param.get("required"):
+                errors[name] = ["This field is required."]
+        if errors:
+            raise FieldErrors(errors, details=details, location="parameters")
+        return params
 
 
-class _PrebuiltValidationOperation(RequestValidationOperation):
-    """Connexion's request validation with its validators built once per operation, not per request.
+class BodyValidator:
+    """A JSON request body: read within the size and time limits, parsed, checked against its schema."""
 
-    Connexion builds a URI parser, a parameter validator and a body validator (and resolves the
-    body schema several times) on every request; none of them depends on the request beyond its
-    media type, so they are kept after their first use.
-    """
+    def __init__(self, validator: SchemaValidator, *, required: bool, max_body: int, timeout: float) -> None:
+        self.validator = validator
+        self.required = required
+        self.max_body = max_body
+        self.timeout = timeout
 
-    _parameter_validator: t.Any = None
+    async def read(self, receive: Receive) -> t.Any:
+        raw = await read_body(receive, limit=self.max_body, timeout=self.timeout)
+        if not raw.strip():
+            if self.required:
+                raise MalformedRequest("A JSON request body is required.")
+            return None
+        try:
+            body = jsonio.loads(raw)
+        except jsonio.JsonBodyError as exc:
+            raise body_error(exc) from None
+        self.validator.validate(body)
+        return body
+
+
+class OperationValidator:
+    def __init__(self, operation: dict[str, t.Any], contract: Contract, cache: ValidatorCache, *,
+                 max_body: int, timeout: float) -> None:
+        self.parameters = ParameterValidator([contract.dereferenced(p) for p in operation["parameters"]], cache)
+        request_body = contract.resolve(operation.get("requestBody")) or {}
+        content = request_body.get("content") or {}
+        self.media_types = frozenset(m.lower() for m in content)  # empty: the operation takes no body
+        schema = (content.get("application/json") or {}).get("schema")
+        self.body = None if schema is None else BodyValidator(
+            cache(contract.dereferenced(schema)), required=bool(request_body.get("required")),
+            max_body=max_body, timeout=timeout)
+
+    def check_media_type(self, headers: Headers) -> None:
+        content_type = headers.get("content-type")
+        if content_type is None:
+            if headers.get("content-length", "0") != "0":
+                raise UnsupportedMediaType("Unsupported media type in request; a body needs "
+                                           "`Content-Type: application/json`.")
+            return
+        media_type = content_type.partition(";")[0].strip().lower()  # media types compare case-insensitively
+        if self.media_types and media_type not in self.media_types:
+            raise UnsupportedMediaType(f'Unsupported media type "{clip(media_type, 100)}" in request; '
+                                       "send application/json.")
+
+
+class RequestValidation:
+    """Validates each routed request against its operation in the spec (parameters first, then the
+    media type, then the body) and passes what it read down as `context.Validated`."""
+
+    def __init__(self, app: ASGIApp, contract: Contract, cache: ValidatorCache, *,
+                 max_body: int = MAX_BODY_BYTES, body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
+        self.app = app
+        self.operations = {op_id: OperationValidator(op, contract, cache, max_body=max_body, timeout=body_timeout)
+                           for op_id, op in contract.operations().items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._parameter_validator is None:
-            self._body_validators: dict[tuple[str, str], t.Any] = {}
-            self._parameter_validator = self._validator_map["parameter"](
-                self._operation.parameters, strict_validation=self.strict_validation)
-        self._parameter_validator.validate(scope)
-        headers = Headers(scope=scope)
-        if "content-type" not in headers and headers.get("content-length", "0") != "0":
-            # Connexion would take the body for the operation's first media type.
-            raise UnsupportedMediaType("Unsupported media type in request; a body needs "
-                                       "`Content-Type: application/json`.")
-        mime_type, encoding = self.extract_content_type(scope["headers"])
-        mime_type = mime_type.lower()  # media types compare case-insensitively (RFC 9110)
-        try:
-            self.validate_mime_type(mime_type)
-        except UnsupportedMediaTypeProblem:
-            # Connexion's sentence names its own data ("expected ['application/json']"); production's is plainer.
-            raise UnsupportedMediaType(f'Unsupported media type "{clip(mime_type, 100)}" in request; '
-                                       "send application/json.") from None
-        key = (mime_type, encoding)
-        if key not in self._body_validators:
-            self._body_validators[key] = self._body_validator(mime_type, encoding)
-        validator = self._body_validators[key]
-        if validator is not None:
-            receive, scope = await validator.wrap_receive(receive, scope=scope)
-        await self.next_app(scope, receive, send)
-
-    def _body_validator(self, mime_type: str, encoding: str) -> t.Any:
-        operation = self._operation
-        schema = operation.body_schema(mime_type)
-        if not schema:
-            return None
-        try:
-            validator_class = self._validator_map["body"][mime_type]
-        except KeyError:
-            return None
-        return validator_class(
-            schema=schema,
-            required=operation.request_body.get("required", False),
-            nullable=is_nullable(operation.body_definition(mime_type)),
-            encoding=encoding,
-            strict_validation=self.strict_validation,
-        )
+        routed: Routed | None = scope.get(ROUTED)
+        if routed is None:
+            await self.app(scope, receive, send)
+            return
+        operation = self.operations[routed.operation_id]
+        params = operation.parameters.parse(scope.get("query_string", b""), routed.path_params)
+        operation.check_media_type(Headers(scope=scope))
+        body = None
+        if operation.body is not None:
+            body = await operation.body.read(receive)
+        await self.app(with_scope(scope, VALIDATED, Validated(params, body)), receive, send)
 
 
-class _PrebuiltValidationAPI(RequestValidationAPI):
-    def make_operation(self, operation: t.Any) -> RequestValidationOperation:
-        return _PrebuiltValidationOperation(self.next_app, operation=operation,
-                                            strict_validation=self.strict_validation,
-                                            validator_map=self.validator_map)
-
-
-class PrebuiltRequestValidationMiddleware(RequestValidationMiddleware):
-    """Drop-in for Connexion's RequestValidationMiddleware (same checks, validators reused)."""
-
-    api_cls = _PrebuiltValidationAPI
+__all__ = ["ClientDisconnect", "RequestValidation"]

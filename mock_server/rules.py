@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import operator as operator_module
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import lifecycle
-from .errors import Conflict, FieldErrors, NotFound
+from .domain_errors import InvalidValue, RunningLocked, UnknownReferences
 
 SCORING_FIELDS = ("evaluator_ids", "evaluator_workflow_ids")
 # Fields that change how a running experiment executes; a PATCH/PUT may not change them while running.
@@ -29,27 +30,6 @@ class Catalog:
     datasets: Mapping[str, str]  # id -> name
     evaluators: frozenset[str]
     evaluator_workflow_versions: frozenset[str]
-
-
-# -- errors of the rules --------------------------------------------------------------------------
-
-class ExperimentNotFound(NotFound):
-    def __init__(self, experiment_id: str) -> None:
-        super().__init__(f"No experiment '{experiment_id}' in this organization.")
-
-
-class UnknownReferences(NotFound):
-    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
-        self.missing = list(missing)
-        names = ", ".join(f"{kind} '{ref}'" for kind, ref in missing)
-        super().__init__(f"{names} not found in this organization.")
-
-
-class RunningLocked(Conflict):
-    def __init__(self, fields: Sequence[str]) -> None:
-        self.fields = list(fields)
-        super().__init__(f"Experiment is running: {', '.join(fields)} cannot change until it "
-                         "completes or fails.")
 
 
 # -- requests -> changes ----------------------------------------------------------------------------
@@ -78,8 +58,7 @@ def normalize_step(step: Mapping[str, Any]) -> dict[str, Any]:
 def check_body_id(path_id: str, body: Mapping[str, Any]) -> None:
     """A body may repeat the experiment's id but never change it."""
     if "experiment_id" in body and body["experiment_id"] != path_id:
-        raise FieldErrors.single("experiment_id",
-                                 f"Must equal the experiment's id '{path_id}'; ids never change.")
+        raise InvalidValue("experiment_id", f"Must equal the experiment's id '{path_id}'; ids never change.")
 
 
 def missing_references(changes: Mapping[str, Any], catalog: Catalog) -> list[tuple[str, str]]:
@@ -147,9 +126,9 @@ def apply_changes(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dic
     elif changes.get("evaluator_workflow_ids"):
         merged["evaluator_ids"] = []
     if bool(merged["evaluator_ids"]) == bool(merged["evaluator_workflow_ids"]):
-        raise FieldErrors.single("non_field_errors",
-                                 "An experiment needs exactly one non-empty scoring path: evaluator_ids "
-                                 "(or evaluator_slugs) or evaluator_workflow_ids.")
+        raise InvalidValue("non_field_errors",
+                           "An experiment needs exactly one non-empty scoring path: evaluator_ids "
+                           "(or evaluator_slugs) or evaluator_workflow_ids.")
     return merged
 
 
@@ -204,9 +183,9 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
     if is_time:
         actual = _parse_time(actual)
     if operator == "":
-        return actual == expected
+        return bool(actual == expected)
     if operator == "not":
-        return actual != expected
+        return bool(actual != expected)
     if operator == "in":
         return actual in expected
     if operator == "iexact":
@@ -219,9 +198,9 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
         return str(actual).startswith(str(expected))
     if operator == "endswith":
         return str(actual).endswith(str(expected))
-    comparisons = {"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
-                   "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b}
-    return comparisons[operator](actual, expected)
+    comparisons = {"lt": operator_module.lt, "lte": operator_module.le, "gt": operator_module.gt,
+                   "gte": operator_module.ge}
+    return bool(comparisons[operator](actual, expected))
 
 
 TIME_FIELDS = frozenset({"created_at"})
@@ -253,15 +232,20 @@ def _time_value(value: Any, where: str) -> Any:
     try:
         return _parse_time(value)
     except ValueError:
-        raise FieldErrors.single(where, "Datetime has wrong format. Use RFC 3339, e.g. 2026-11-02T09:14:03Z.") from None
+        raise InvalidValue(where, "Datetime has wrong format. Use RFC 3339, e.g. 2026-11-02T09:14:03Z.") from None
 
 
 def sort_experiments(records: Iterable[Mapping[str, Any]], sort_by: str) -> list[Mapping[str, Any]]:
+    """`records` (given oldest first, as the store keeps them) ordered by `sort_by` (`name`,
+    `-created_at`, …); ties keep the order of creation, newest first when descending."""
     key = sort_by.lstrip("-")
     descending = sort_by.startswith("-")
+    numbered = list(enumerate(records))
     if key == "created_at":
-        return sorted(records, key=lambda r: (_parse_time(r["created_at"]), r["_seq"]), reverse=descending)
-    return sorted(records, key=lambda r: (r[key].casefold(), r[key], r["_seq"]), reverse=descending)
+        ordered = sorted(numbered, key=lambda p: (_parse_time(p[1]["created_at"]), p[0]), reverse=descending)
+    else:
+        ordered = sorted(numbered, key=lambda p: (p[1][key].casefold(), p[1][key], p[0]), reverse=descending)
+    return [record for _, record in ordered]
 
 
 @dataclass(frozen=True)

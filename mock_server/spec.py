@@ -20,7 +20,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def load_document(path: Path = SPEC_PATH) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_Loader)
+        document: dict[str, Any] = yaml.load(fh, Loader=_Loader)
+    return document
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class Contract:
         return node
 
     def schema(self, name: str) -> dict[str, Any]:
-        return self.document["components"]["schemas"][name]
+        schema: dict[str, Any] = self.document["components"]["schemas"][name]
+        return schema
 
     @cached_property
     def routes(self) -> tuple[Route, ...]:

@@ -1,18 +1,20 @@
-"""The in-memory world: organizations and what they own; the only owner of state."""
+"""The in-memory world: organizations and what they own; the only owner of experiments.
+
+It speaks the domain's language (`domain_errors`), never HTTP; its time comes from the `Clock` it is given.
+"""
 
 from __future__ import annotations
 
 import copy
-import itertools
 import threading
-from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from .lifecycle import AutoClock, parse_time
-from .rules import Catalog, ExperimentNotFound
+from .clock import Clock, SystemClock
+from .domain_errors import DuplicateExperimentId, ExperimentNotFound
+from .lifecycle import AutoLifecycle, parse_time
+from .rules import Catalog
 
 Record = dict[str, Any]
 
@@ -25,7 +27,7 @@ class Organization:
     datasets: dict[str, str] = field(default_factory=dict)  # id -> name
     evaluators: dict[str, str] = field(default_factory=dict)  # id -> name
     evaluator_workflow_versions: dict[str, str] = field(default_factory=dict)  # id -> name
-    experiments: dict[str, Record] = field(default_factory=dict)  # id -> stored record
+    experiments: dict[str, Record] = field(default_factory=dict)  # id -> stored record, oldest first
 
 
 @dataclass
@@ -36,33 +38,25 @@ class World:
         return copy.deepcopy(self)
 
 
-REQUEST_LOG_SIZE = 200
-
-
 class Store:
-    """One world: experiments per organization, plus the mock's own state for it (faults to
-    inject, the log of recent requests). Every write is one read-modify-write under a lock, so a
-    request is applied whole or not at all and concurrent writes never lose each other's fields.
+    """One world's experiments per organization. Every write is one read-modify-write under a lock,
+    so a request is applied whole or not at all and concurrent writes never lose each other's fields.
 
-    With an `AutoClock`, experiments created here advance pending → running → completed on their
-    own; their lifecycle fields are brought up to date whenever they are read."""
+    With an `AutoLifecycle`, experiments created here advance pending → running → completed on their
+    own, by the `clock`; their lifecycle fields are brought up to date whenever they are read."""
 
-    def __init__(self, world: World, *, clock: AutoClock | None = None) -> None:
+    def __init__(self, world: World, *, clock: Clock | None = None, lifecycle: AutoLifecycle | None = None) -> None:
         self._initial = world
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
+        self.lifecycle = lifecycle
         self._lock = threading.RLock()
-        self._seq = itertools.count()
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
             self._world = self._initial.copy()
             self._keys = {key: org.id for org in self._world.organizations.values() for key in org.api_keys}
-            for org in self._world.organizations.values():
-                for record in org.experiments.values():
-                    record["_seq"] = next(self._seq)
-            self.faults: dict[str, list[int]] = {}  # operationId -> [status, remaining]
-            self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+            self._automatic: set[tuple[str, str]] = set()  # (organization, experiment) on the automatic lifecycle
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -84,6 +78,7 @@ class Store:
         return self._advance(org_id, record)
 
     def all(self, org_id: str) -> list[Record]:
+        """The organization's experiments, oldest first."""
         return [self._advance(org_id, r) for r in list(self._world.organizations[org_id].experiments.values())]
 
     def find(self, experiment_id: str, org_id: str | None = None) -> list[str]:
@@ -92,16 +87,18 @@ class Store:
                 if experiment_id in org.experiments and org_id in (None, org.id)]
 
     def _advance(self, org_id: str, record: Record) -> Record:
-        if not record.get("_auto") or self.clock is None:
+        if self.lifecycle is None or (org_id, record["id"]) not in self._automatic:
             return record
-        state = self.clock.state_at(parse_time(record["created_at"]), datetime.now(UTC))
+        state = self.lifecycle.state_at(parse_time(record["created_at"]), self.clock.now())
         if all(record.get(k) == v for k, v in state.items()):
             return record
         with self._lock:
             current = self._world.organizations[org_id].experiments.get(record["id"])
-            if current is None or not current.get("_auto"):
+            if current is None or (org_id, record["id"]) not in self._automatic:
                 return current or record
-            advanced = {**current, **state, "_auto": state["status"] not in ("completed", "failed")}
+            advanced = {**current, **state}
+            if state["status"] in ("completed", "failed"):
+                self._automatic.discard((org_id, record["id"]))
             self._world.organizations[org_id].experiments[record["id"]] = advanced
             return advanced
 
@@ -110,80 +107,37 @@ class Store:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def insert(self, org_id: str, experiment_id: str, build: Callable[[], Record],
-               on_duplicate: Callable[[], Exception]) -> Record:
-        """Store what `build()` returns under a new id; `on_duplicate()` is raised if the id is taken."""
+    def insert(self, org_id: str, experiment_id: str, build: Callable[[], Record]) -> Record:
+        """Store what `build()` returns under a new id (DuplicateExperimentId if it is taken)."""
         with self._lock:
             experiments = self._world.organizations[org_id].experiments
             if experiment_id in experiments:
-                raise on_duplicate()
-            record = {**build(), "_seq": next(self._seq), "_auto": self.clock is not None}
+                raise DuplicateExperimentId(experiment_id)
+            record = build()
             experiments[experiment_id] = record
+            if self.lifecycle is not None:
+                self._automatic.add((org_id, experiment_id))
             return record
 
-    def update(self, org_id: str, experiment_id: str, plan: Callable[[Record], Record]) -> Record:
-        """Replace the experiment with `plan(current)`; nothing changes if `plan` raises."""
+    def update(self, org_id: str, experiment_id: str, plan: Callable[[Record], Record], *,
+               manual: bool = False) -> Record:
+        """Replace the experiment with `plan(current)`; nothing changes if `plan` raises. `manual`:
+        the lifecycle was moved by hand, so the automatic one lets go of the experiment."""
         with self._lock:
             current = self.get(org_id, experiment_id)
             new = plan(current)
             self._world.organizations[org_id].experiments[experiment_id] = new
+            if manual:
+                self._automatic.discard((org_id, experiment_id))
             return new
 
     def delete(self, org_id: str, experiment_id: str) -> None:
         with self._lock:
             if self._world.organizations[org_id].experiments.pop(experiment_id, None) is None:
                 raise ExperimentNotFound(experiment_id)
+            self._automatic.discard((org_id, experiment_id))
 
     def export(self) -> Mapping[str, Organization]:
         for org in self._world.organizations.values():
             self.all(org.id)  # bring automatic lifecycles up to date first
         return self._world.organizations
-
-    # -- the mock's own state ---------------------------------------------------------------------
-
-    def add_fault(self, operation_id: str, status: int, count: int) -> None:
-        with self._lock:
-            self.faults[operation_id] = [status, count]
-
-    def take_fault(self, operation_id: str) -> int | None:
-        """The status to answer instead of serving this call, if a fault is pending for it."""
-        with self._lock:
-            fault = self.faults.get(operation_id)
-            if not fault:
-                return None
-            fault[1] -= 1
-            if fault[1] <= 0:
-                del self.faults[operation_id]
-            return fault[0]
-
-    def log_request(self, entry: dict[str, Any]) -> None:
-        self.requests.appendleft(entry)
-
-
-class Sessions:
-    """A world per `X-Mock-Session` name, each created from the fixtures on first use; the default
-    session (no header) always exists, the others are evicted oldest-used first past `limit`."""
-
-    def __init__(self, world: World, *, clock: AutoClock | None = None, limit: int = 32) -> None:
-        self.world = world
-        self.clock = clock
-        self.limit = limit
-        self.default = Store(world, clock=clock)
-        self._named: OrderedDict[str, Store] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, name: str | None) -> Store:
-        if not name:
-            return self.default
-        with self._lock:
-            store = self._named.get(name)
-            if store is None:
-                store = self._named[name] = Store(self.world, clock=self.clock)
-                while len(self._named) > self.limit:
-                    self._named.popitem(last=False)
-            else:
-                self._named.move_to_end(name)
-            return store
-
-    def names(self) -> list[str]:
-        return list(self._named)

@@ -149,7 +149,7 @@ class SchemaValidator:
             return "This field is read-only."
         return "Unknown field."
 
-    def _describe_discriminated(self, node: dict, error: Any, path: tuple[str, ...], value: Any,
+    def _describe_discriminated(self, node: dict[str, Any], error: Any, path: tuple[str, ...], value: Any,
                                 at: list[Any]) -> list[tuple[tuple[str, ...], str, str, list[Any]]]:
         prop = node["discriminator"]["propertyName"]
         if not isinstance(value, dict):
@@ -286,7 +286,7 @@ def _message(kind: str, limit: Any, value: Any, node: Any) -> str:
     if kind == "type":
         if value is None:
             return "This field may not be null."
-        expected = node.get("type") if isinstance(node, dict) else None
+        expected = str(node.get("type") if isinstance(node, dict) else None)
         return {
             "string": "Not a valid string.",
             "integer": "A valid integer is required.",

@@ -32,7 +32,7 @@ def _client(mock: MockApp) -> Iterator[TestClient]:
 @pytest.fixture
 def client(mock: MockApp, _client: TestClient) -> TestClient:
     """A client with no credentials, on a freshly reset world."""
-    mock.store.reset()
+    mock.session.reset()
     return _client
 
 

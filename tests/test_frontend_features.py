@@ -14,9 +14,10 @@ from starlette.testclient import TestClient
 
 from mock_server import lifecycle
 from mock_server.app import build_app
-from mock_server.errors import Conflict
+from mock_server.clock import ManualClock, iso
+from mock_server.domain_errors import IllegalTransition
 from mock_server.fixtures import DEFAULT_FIXTURES, build_world, export_world
-from mock_server.lifecycle import AutoClock
+from mock_server.lifecycle import AutoLifecycle
 from mock_server.overrides import Latency, parse_prefer
 from mock_server.reload import Reloading
 
@@ -44,17 +45,17 @@ def test_transitions_move_status_and_timestamps():
 @pytest.mark.parametrize(("status", "action", "allowed"), [
     ("pending", "complete", "fail, start"), ("completed", "start", "none"), ("failed", "progress", "none")])
 def test_illegal_transition_is_a_conflict_naming_the_allowed_ones(status, action, allowed):
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(IllegalTransition) as caught:
         lifecycle.apply_action({"status": status}, action, now="t")
-    assert allowed in caught.value.detail
+    assert allowed in str(caught.value)
 
 
 def test_the_running_lock_uses_the_state_machine():
     assert lifecycle.is_locked("running") and not lifecycle.is_locked("pending")
 
 
-def test_auto_clock_states():
-    clock = AutoClock(run_seconds=10, pending_seconds=2)
+def test_auto_lifecycle_states():
+    clock = AutoLifecycle(run_seconds=10, pending_seconds=2)
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     assert clock.state_at(t0, t0 + timedelta(seconds=1))["status"] == "pending"
     running = clock.state_at(t0, t0 + timedelta(seconds=7))
@@ -90,18 +91,34 @@ def test_lifecycle_endpoint_rejects_bad_requests(client, path, body, status, fie
     assert response.status_code == status and field in response.json()
 
 
-def test_auto_lifecycle_runs_new_experiments_on_a_clock():
-    with TestClient(build_app(clock=AutoClock(run_seconds=0.6, pending_seconds=0.2)).asgi, base_url=LOCAL) as client:
+def test_auto_lifecycle_runs_new_experiments_on_the_clock():
+    clock = ManualClock()
+    mock = build_app(lifecycle=AutoLifecycle(run_seconds=10, pending_seconds=2), clock=clock)
+    with TestClient(mock.asgi, base_url=LOCAL) as client:
         created = client.post(f"{BASE}/", json=NEW, headers=AUTH).json()
-        assert created["status"] == "pending"
-        time.sleep(0.45)
+        assert (created["status"], created["created_at"]) == ("pending", iso(clock.now()))
+        clock.advance(1.999)
+        assert client.get(f"{BASE}/{created['id']}/", headers=AUTH).json()["status"] == "pending"
+        clock.advance(0.001 + 5)
         running = client.get(f"{BASE}/{created['id']}/", headers=AUTH).json()
-        assert running["status"] == "running" and 0 < running["progress"] < 100 and running["started_at"]
-        time.sleep(0.5)
+        assert (running["status"], running["progress"]) == ("running", 50.0)
+        assert running["started_at"] == iso(clock.now() - timedelta(seconds=5))
+        clock.advance(5)
         done = client.get(f"{BASE}/{created['id']}/", headers=AUTH).json()
-        assert (done["status"], done["progress"]) == ("completed", 100) and done["completed_at"] > done["started_at"]
+        assert (done["status"], done["progress"], done["completed_at"]) == ("completed", 100, iso(clock.now()))
         fixture = client.get(f"{BASE}/{COMPLETED_ID}/", headers=AUTH).json()
         assert fixture["completed_at"] == "2026-11-02T09:41:27Z"  # fixtures keep their own story
+
+
+def test_moving_an_experiment_by_hand_takes_it_off_the_automatic_lifecycle():
+    clock = ManualClock()
+    with TestClient(build_app(lifecycle=AutoLifecycle(run_seconds=10, pending_seconds=2), clock=clock).asgi,
+                    base_url=LOCAL) as client:
+        created = client.post(f"{BASE}/", json=NEW, headers=AUTH).json()
+        failed = client.post(f"/__mock__/experiments/{created['id']}/lifecycle", json={"action": "fail"})
+        assert failed.json()["status"] == "failed"
+        clock.advance(60)
+        assert client.get(f"{BASE}/{created['id']}/", headers=AUTH).json()["status"] == "failed"
 
 
 # -- Prefer, faults, latency ------------------------------------------------------------------------------
@@ -182,6 +199,48 @@ def test_request_log_names_field_rule_and_spec_pointer(client):
                                 "spec": "#/components/parameters/PageSize/schema/maximum"}]
     assert patch["errors"][0]["spec"] == "#/components/schemas/BatchSize/minimum"
     assert set(patch) >= {"time", "method", "path", "operation_id", "status", "errors"}
+
+
+@pytest.mark.parametrize(("send", "layer", "status"), [
+    (lambda c: c.get(f"{BASE}/nope/deeper/", headers=AUTH), "routing", 404),
+    (lambda c: c.get(f"{BASE}/{COMPLETED_ID}/"), "auth", 401),
+    (lambda c: c.patch(f"{BASE}/{COMPLETED_ID}/", json={"batch_size": 0}, headers=AUTH), "validation", 400),
+    (lambda c: c.patch(f"{BASE}/{RUNNING_ID}/", json={"concurrency": 2}, headers=AUTH), "rules", 409),
+    (lambda c: c.get(f"{BASE}/{COMPLETED_ID}/", headers={**AUTH, "Prefer": "code=404"}), "forced", 404),
+    (lambda c: c.get(f"{BASE}/{COMPLETED_ID}/", headers=AUTH), "handler", 200),
+])
+def test_request_log_names_the_layer_that_answered(client, send, layer, status):
+    send(client)
+    (entry,) = client.get("/__mock__/requests?limit=1").json()
+    assert (entry["layer"], entry["status"]) == (layer, status)
+
+
+def test_an_injected_fault_is_logged_as_one(client):
+    client.post("/__mock__/faults", json={"operation_id": "getExperimentSummary", "status": 503})
+    client.get(f"{BASE}/summary/", headers=AUTH)
+    (entry,) = client.get("/__mock__/requests?limit=1").json()
+    assert (entry["layer"], entry["status"], entry["forced"]) == ("fault", 503, "injected fault: 503")
+
+
+def test_request_log_keeps_both_bodies_with_tokens_masked(client):
+    jwt_like = "eyJhbGciOiJIUzI1NiJ9.eyJvcmdfaWQiOiJ4In0.c2lnbmF0dXJl"
+    client.patch(f"{BASE}/{COMPLETED_ID}/", json={"description": f"key {ACME_KEY} and {jwt_like}", "batch_size": 0},
+                 headers=AUTH)
+    (entry,) = client.get("/__mock__/requests?limit=1").json()
+    assert ACME_KEY not in entry["request_body"] and jwt_like not in entry["request_body"]
+    assert entry["request_body"].count("***") == 2 and '"batch_size":0' in entry["request_body"]
+    assert json.loads(entry["response_body"]) == {"batch_size": ["Ensure this value is greater than or equal to 1."]}
+    assert entry["session"] is None
+
+
+def test_request_log_ids_grow_per_session_and_after_returns_only_newer(client):
+    for _ in range(3):
+        client.get(f"{BASE}/summary/", headers={**AUTH, "X-Mock-Session": "ids"})
+    client.get(f"{BASE}/summary/", headers=AUTH)
+    entries = client.get("/__mock__/requests", headers={"X-Mock-Session": "ids"}).json()
+    assert [e["id"] for e in entries] == [3, 2, 1] and {e["session"] for e in entries} == {"ids"}
+    newer = client.get("/__mock__/requests?after=2", headers={"X-Mock-Session": "ids"}).json()
+    assert [e["id"] for e in newer] == [3]
 
 
 def test_request_log_is_bounded_and_newest_first(client):

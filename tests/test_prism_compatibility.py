@@ -7,7 +7,7 @@ import time
 import pytest
 from conftest import ACME_KEY, BASE, COMPLETED_ID
 
-from mock_server.overrides import QUERY_PREFERENCES, take_query_preferences
+from mock_server.overrides import take_query_preferences
 
 AUTH = {"Authorization": f"Bearer {ACME_KEY}"}
 ITEM = f"{BASE}/{COMPLETED_ID}/"
@@ -99,11 +99,9 @@ def test_dynamic_is_a_clear_400_saying_the_mock_serves_state(client, headers, qu
 
 
 def test_take_query_preferences_keeps_the_other_parameters_byte_for_byte():
-    scope = {"query_string": b"page=2&%5F%5Fcode=404&name=a%20b+c&__example=x%2Cy&__delay=", "extensions": {}}
-    taken = take_query_preferences(scope)
-    assert taken["query_string"] == b"page=2&name=a%20b+c"
-    assert taken["extensions"][QUERY_PREFERENCES] == {"code": "404", "example": "x,y", "delay": ""}
-    encoded = take_query_preferences({"query_string": b"%5f%5Fcode=404", "extensions": {}})
-    assert encoded["query_string"] == b"" and encoded["extensions"][QUERY_PREFERENCES] == {"code": "404"}
-    untouched = {"query_string": b"page=2&__other=1", "extensions": {}}
-    assert take_query_preferences(untouched) is untouched
+    query, taken = take_query_preferences(b"page=2&%5F%5Fcode=404&name=a%20b+c&__example=x%2Cy&__delay=")
+    assert query == b"page=2&name=a%20b+c"
+    assert taken == {"code": "404", "example": "x,y", "delay": ""}
+    assert take_query_preferences(b"%5f%5Fcode=404") == (b"", {"code": "404"})
+    untouched = b"page=2&__other=1"
+    assert take_query_preferences(untouched) == (untouched, {})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mock_server import rules
-from mock_server.errors import FieldErrors
+from mock_server.domain_errors import InvalidValue
+from mock_server.errors import from_domain
 
 CATALOG = rules.Catalog(datasets={"ds_1": "One"}, evaluators=frozenset({"ev_a", "ev_b"}),
                         evaluator_workflow_versions=frozenset({"ewv_1"}))
@@ -39,9 +40,9 @@ def test_body_experiment_id_is_not_a_change():
 
 def test_body_id_must_equal_path_id():
     rules.check_body_id("exp_1", {"experiment_id": "exp_1"})
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InvalidValue) as caught:
         rules.check_body_id("exp_1", {"experiment_id": "exp_2"})
-    assert list(caught.value.errors) == ["experiment_id"]
+    assert caught.value.field == "experiment_id"
 
 
 def test_new_experiment_is_pending_with_defaults_and_generated_name():
@@ -78,7 +79,7 @@ def test_sending_evaluators_switches_back():
 
 
 def test_emptying_the_only_scoring_path_is_refused():
-    with pytest.raises(FieldErrors):
+    with pytest.raises(InvalidValue):
         rules.apply_changes(experiment(), {"evaluator_ids": []})
 
 
@@ -99,7 +100,7 @@ def test_plan_update_raises_conflict_naming_fields():
     with pytest.raises(rules.RunningLocked) as caught:
         rules.plan_update(experiment(status="running"), {"dataset_id": "ds_2", "batch_size": 1})
     assert caught.value.fields == ["dataset_id", "batch_size"]
-    assert caught.value.status_code == 409
+    assert from_domain(caught.value).status_code == 409  # the one place the rules' refusals become HTTP
 
 
 def test_replacement_restores_defaults_for_omitted_fields():
@@ -112,7 +113,7 @@ def test_present_derives_dataset_count_and_slugs():
     assert shown["dataset_name"] == "One"
     assert shown["workflow_count"] == 1
     assert shown["evaluator_slugs"] == shown["evaluator_ids"] == ["ev_a"]
-    assert "_seq" not in shown and set(shown) == set(rules.DETAIL_FIELDS)
+    assert set(shown) == set(rules.DETAIL_FIELDS)
 
 
 def test_list_item_has_no_configuration():
@@ -121,10 +122,10 @@ def test_list_item_has_no_configuration():
 
 
 RECORDS = [
-    {"name": "Alpha test", "status": "running", "created_at": "2026-11-01T00:00:00Z", "_seq": 0,
+    {"name": "Alpha test", "status": "running", "created_at": "2026-11-01T00:00:00Z",
      "dataset_id": "ds_1"},
-    {"name": "beta", "status": "failed", "created_at": "2026-11-02T00:00:00Z", "_seq": 1, "dataset_id": None},
-    {"name": "Gamma TEST", "status": "completed", "created_at": "2026-11-03T00:00:00+00:00", "_seq": 2,
+    {"name": "beta", "status": "failed", "created_at": "2026-11-02T00:00:00Z", "dataset_id": None},
+    {"name": "Gamma TEST", "status": "completed", "created_at": "2026-11-03T00:00:00+00:00",
      "dataset_id": "ds_2"},
 ]
 

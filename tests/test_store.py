@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
+from mock_server.domain_errors import DuplicateExperimentId, ExperimentNotFound
 from mock_server.fixtures import load_world
-from mock_server.rules import ExperimentNotFound
 from mock_server.spec import Contract, load_document
 from mock_server.store import Store
 
@@ -41,10 +41,9 @@ def test_failed_plan_changes_nothing(store):
 
 def test_insert_refuses_a_taken_id_without_building(store):
     built = []
-    with pytest.raises(KeyError):
-        store.insert("org_acme", "exp_9f8b7c6d", build=lambda: built.append(1) or {},
-                     on_duplicate=lambda: KeyError("taken"))
-    assert built == []
+    with pytest.raises(DuplicateExperimentId) as caught:
+        store.insert("org_acme", "exp_9f8b7c6d", build=lambda: built.append(1) or {})
+    assert built == [] and caught.value.experiment_id == "exp_9f8b7c6d"
 
 
 def test_delete_then_not_found(store):
