@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: mock test lint bench bench-hostile clean
+.PHONY: mock test test-floor lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Creating $(VENV) and installing the pinned dependencies (constraints.txt); about a minute on first use..."
@@ -19,6 +19,10 @@ mock: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# The mock's tests on the lowest dependency versions pyproject.toml allows (CI runs it after `make test`).
+test-floor: $(STAMP)
+	bash .ci/test-floor
 
 lint: $(STAMP)
 	$(BIN)/python -m contract_tests.lint $(ARGS)

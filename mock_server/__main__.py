@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if admin:
         token = f", {ADMIN_TOKEN_HEADER} required" if args.admin_token else ""
         print(f"  mock controls: http://{host}:{args.port}/__mock__/ "
-              f"(reset, lifecycle, faults, requests, state{token})")
+              f"(open it in a browser for the console; reset, lifecycle, faults, requests, state{token})")
     if not local:
         print(_network_warning(args, [key for _, key in keys], [*LOOPBACK_NAMES, *allowed_hosts], admin), end="")
     sys.stdout.flush()

@@ -6,6 +6,10 @@ preflight (and the preflight succeeds only for the allowed origins), so a cross-
 request changes nothing; with an admin token every call needs it in `X-Mock-Admin-Token` (never
 `Authorization`, which the API's own clients send). The Host check before them (guard.py) stops
 DNS rebinding.
+
+`GET /__mock__/` in a browser (`Accept: text/html`) is the console (console.py, console/): its
+files hold no state, so they are served without the admin token; every call the page makes is one
+of these controls and needs what they need.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
@@ -20,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import jsonio, lifecycle, rules
+from . import console, jsonio, lifecycle, rules
 from .clock import iso
 from .context import session_name
 from .domain_errors import DomainError
@@ -33,12 +38,13 @@ from .errors import (
     NotFound,
     UnsupportedMediaType,
     body_error,
+    clip,
     from_domain,
 )
 from .fixtures import export_world
 from .limits import BODY_TIMEOUT_SECONDS
-from .sessions import Session, Sessions
-from .spec import Contract
+from .sessions import REQUEST_HISTORY_SIZE, Session, Sessions
+from .spec import Contract, json_pointer, ref_parts
 from .validation import SchemaValidator
 
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
@@ -59,24 +65,26 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 class _Control:
-    """One control: its method only (another is a JSON 405; Starlette's own is plain text), and for a
-    write a JSON body only."""
+    """The controls of one path: their methods only (another is a JSON 405; Starlette's own is plain
+    text), and for a write a JSON body only (a DELETE is never a cross-site "simple" request)."""
 
-    def __init__(self, method: str, endpoint: Endpoint) -> None:
-        self.method = method
-        self.methods = (method, "HEAD") if method == "GET" else (method,)
-        self.endpoint = endpoint
+    def __init__(self, endpoints: dict[str, Endpoint]) -> None:
+        self.endpoints = dict(endpoints)
+        if "GET" in self.endpoints:
+            self.endpoints["HEAD"] = self.endpoints["GET"]
+        self.methods = tuple(self.endpoints)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if request.method not in self.methods:
+        endpoint = self.endpoints.get(request.method)
+        if endpoint is None:
             raise MethodNotAllowed(request.method, self.methods)
-        if self.method == "POST":
+        if request.method == "POST":
             media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
             if media_type != "application/json":
                 raise UnsupportedMediaType("The mock controls take `Content-Type: application/json` only "
                                            "(so that no other web page can use them).")
-        response = await self.endpoint(request)
+        response = await endpoint(request)
         await response(scope, receive, send)
 
 
@@ -87,9 +95,11 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 class Admin:
     def __init__(self, contract: Contract, sessions: Sessions, *, token: str | None = None,
                  body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
+        self.contract = contract
         self.sessions = sessions
         self.token = token
         self.body_timeout = body_timeout
+        self.operations = _operations(contract)
         operation_ids = sorted(contract.operations())
         self.faults_body = SchemaValidator({
             "type": "object", "additionalProperties": False, "required": ["operation_id", "status"],
@@ -101,26 +111,47 @@ class Admin:
         })
         # (method, path, endpoint, what it does): the routes, and the index `GET /__mock__/` answers.
         self.controls: list[tuple[str, str, Endpoint, str]] = [
-            ("GET", "/__mock__/", self.index, "this list of the controls"),
+            ("GET", "/__mock__/", self.index,
+             "this list of the controls (in a browser: the console, a page that uses them)"),
             ("POST", "/__mock__/reset", self.reset,
              "restore the session's world from the fixtures, clear its faults and request log (204)"),
+            ("GET", "/__mock__/experiments", self.experiments,
+             "the session's experiments: organization, id, name, status, progress"),
             ("POST", "/__mock__/experiments/{experiment_id}/lifecycle", self.lifecycle,
              'move an experiment: {"action": "start" | "progress" (with "progress") | "complete" | "fail" '
              '(with "error_message")}'),
+            ("GET", "/__mock__/faults", self.pending_faults,
+             "the session's pending faults: operation_id, status, count (the calls left)"),
             ("POST", "/__mock__/faults", self.faults,
              'make the next calls of an operation fail: {"operation_id": …, "status": 400-599, "count": 1-1000}'),
+            ("DELETE", "/__mock__/faults", self.clear_faults, "clear the session's pending faults (204)"),
+            ("DELETE", "/__mock__/faults/{operation_id}", self.clear_fault,
+             "clear the pending fault of one operation (204; 404 when none is pending)"),
             ("GET", "/__mock__/requests", self.requests,
              "the session's last requests, newest first, with why each was refused and which layer answered "
              "(?limit=1-200, default 50; ?after=ID: only newer ones)"),
+            ("GET", "/__mock__/sessions", self.session_list,
+             "the sessions (X-Mock-Session; null is the default one) with their requests, faults and experiments"),
+            ("GET", "/__mock__/operations", self.operation_list,
+             "the contract's operations: operation_id, method, path, tag and their Swagger UI link"),
+            ("GET", "/__mock__/spec", self.spec_node,
+             "the node of openapi.yaml at a JSON pointer (?pointer=#/components/schemas/…), as the errors name it"),
             ("GET", "/__mock__/state", self.state, "the session's world in the fixture format (--fixtures takes it)"),
         ]
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for method, path, endpoint, _ in self.controls:
+            by_path.setdefault(path, {})[method] = endpoint
         self.router = Router(routes=[
-            Route("/__mock__", _Control("GET", self.index)),
-            *(Route(path, _Control(method, endpoint)) for method, path, endpoint, _ in self.controls),
+            Route("/__mock__", _Control({"GET": self.index})),
+            *(Route(path, _Control(endpoints)) for path, endpoints in by_path.items()),
         ], default=_not_found)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
+            page = console.page_for(scope)  # the console's own files: no state in them, no token needed
+            if page is not None:
+                await page(scope, receive, send)
+                return
             self._check_token(scope)
             await self.router(scope, receive, send)
         except ApiError as error:
@@ -151,17 +182,27 @@ class Admin:
         return checked
 
     async def index(self, request: Request) -> Response:
-        return _json({
+        response = _json({
             "description": "The mock's controls (outside the contract). They honour X-Mock-Session; a POST "
                            "needs Content-Type: application/json"
-                           + (f" and every call the {ADMIN_TOKEN_HEADER} header." if self.token else "."),
+                           + (f" and every call the {ADMIN_TOKEN_HEADER} header." if self.token else ".")
+                           + " Open this address in a browser for the console.",
             "controls": [{"method": method, "path": path, "description": description}
                          for method, path, _, description in self.controls],
         })
+        response.headers["Vary"] = "Accept"  # a browser gets the console at this address
+        return response
 
     async def reset(self, request: Request) -> Response:
         self._session(request).reset()
         return Response(status_code=204)
+
+    async def experiments(self, request: Request) -> Response:
+        store = self._session(request).store
+        return _json([{"organization_id": org.id, **{key: record.get(key) for key in _EXPERIMENT_SUMMARY},
+                       "actions": sorted(lifecycle.TRANSITIONS.get(str(record.get("status")), {}))}
+                      for org in store.export().values()
+                      for record in org.experiments.values()])
 
     async def lifecycle(self, request: Request) -> Response:
         body = await self._body(request, LIFECYCLE_BODY)
@@ -186,19 +227,81 @@ class Admin:
         return _json({"operation_id": body["operation_id"], "status": body["status"], "count": body.get("count", 1)},
                      201)
 
+    async def pending_faults(self, request: Request) -> Response:
+        return _json(self._session(request).faults.pending())
+
+    async def clear_faults(self, request: Request) -> Response:
+        self._session(request).faults.clear()
+        return Response(status_code=204)
+
+    async def clear_fault(self, request: Request) -> Response:
+        operation_id = request.path_params["operation_id"]
+        faults = self._session(request).faults
+        if operation_id not in {fault["operation_id"] for fault in faults.pending()}:
+            raise NotFound(f"No fault is pending for '{clip(operation_id, 100)}' in this session.")
+        faults.clear(operation_id)
+        return Response(status_code=204)
+
     async def requests(self, request: Request) -> Response:
-        text = request.query_params.get("limit", "50")
-        limit = int(text) if text.isascii() and text.isdigit() else -1
-        if not 1 <= limit <= 200:
-            raise FieldErrors.single("limit", "Ensure this value is an integer from 1 to 200.")
-        text = request.query_params.get("after", "0")
-        after = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
-        if after < 0:
-            raise FieldErrors.single("after", "Ensure this value is a request id (an integer from 0).")
+        limit = _int_param(request, "limit", 50, 1, 200)
+        after = _int_param(request, "after", 0, 0, 2**53)
         return _json(self._session(request).history.latest(limit, after=after))
+
+    async def session_list(self, request: Request) -> Response:
+        listed = []
+        for session in (self.sessions.default, *map(self.sessions.get, self.sessions.names())):
+            history = session.history.latest(REQUEST_HISTORY_SIZE)
+            listed.append({"session": session.name, "requests": len(history),
+                           "last_request_id": history[0]["id"] if history else 0,
+                           "faults": len(session.faults.pending()),
+                           "experiments": sum(len(org.experiments) for org in session.store.export().values())})
+        return _json(listed)
+
+    async def operation_list(self, request: Request) -> Response:
+        return _json(self.operations)
+
+    async def spec_node(self, request: Request) -> Response:
+        pointer = request.query_params.get("pointer", "")
+        node: Any = self.contract.document
+        try:
+            if not pointer.startswith("#/"):
+                raise KeyError(pointer)
+            for part in ref_parts(pointer):
+                if isinstance(node, list) and not (part.isascii() and part.isdigit()):
+                    raise KeyError(part)
+                node = node[int(part)] if isinstance(node, list) else node[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise FieldErrors.single("pointer", "Give a JSON pointer into openapi.yaml, such as "
+                                                "#/components/schemas/BatchSize.") from None
+        return _json({"pointer": pointer, "node": node})
 
     async def state(self, request: Request) -> Response:
         return _json(export_world(self._session(request).store.export()))
+
+
+_EXPERIMENT_SUMMARY = ("id", "name", "status", "progress", "error_message", "started_at", "completed_at")
+
+
+def _operations(contract: Contract) -> list[dict[str, Any]]:
+    """Every operation with its first tag and Swagger UI's deep link to it (`/ui/#/<tag>/<operationId>`)."""
+    found = []
+    for operation_id, operation in contract.operations().items():
+        _, path, method = contract.operation_pointer(operation_id)
+        tags = operation.get("tags") or ["default"]
+        found.append({"operation_id": operation_id, "method": method.upper(), "path": contract.base_path + path,
+                      "tag": tags[0], "spec": json_pointer(("paths", path, method)),
+                      "ui": f"{contract.base_path}/ui/#/{quote(tags[0], safe='')}/{quote(operation_id, safe='')}"})
+    return found
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 16 else -1
+    if not low <= value <= high:
+        raise FieldErrors.single(name, f"Ensure this value is an integer from {low} to {high}.")
+    return value
 
 
 class AdminPrefix:

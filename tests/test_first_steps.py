@@ -75,7 +75,12 @@ def test_the_controls_index_lists_every_control(client):
         controls = {(c["method"], c["path"]): c["description"] for c in response.json()["controls"]}
         assert set(controls) == {("GET", "/__mock__/"), ("POST", "/__mock__/reset"), ("POST", "/__mock__/faults"),
                                  ("POST", "/__mock__/experiments/{experiment_id}/lifecycle"),
-                                 ("GET", "/__mock__/requests"), ("GET", "/__mock__/state")}
+                                 ("GET", "/__mock__/requests"), ("GET", "/__mock__/state"),
+                                 # what the console at /__mock__/ uses besides (tests/test_console.py)
+                                 ("GET", "/__mock__/experiments"), ("GET", "/__mock__/faults"),
+                                 ("DELETE", "/__mock__/faults"), ("DELETE", "/__mock__/faults/{operation_id}"),
+                                 ("GET", "/__mock__/sessions"), ("GET", "/__mock__/operations"),
+                                 ("GET", "/__mock__/spec")}
         assert all(controls.values())
     assert client.post("/__mock__/", json={}).status_code == 405
 

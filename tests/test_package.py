@@ -65,6 +65,9 @@ def test_the_three_commands_work_installed_from_an_empty_directory(installed: Pa
                 pass
             assert time.monotonic() < deadline and mock.poll() is None, "the installed mock did not start"
             time.sleep(0.2)
+        console = httpx.get(f"http://127.0.0.1:{port}/__mock__/", headers={"Accept": "text/html"})
+        assert console.status_code == 200 and "/__mock__/console/console.js" in console.text  # package data
+        assert httpx.get(f"http://127.0.0.1:{port}/__mock__/console/console.js").status_code == 200
         suite = run([str(installed / "experiments-contract-tests"), "--base-url", f"http://127.0.0.1:{port}/api/v2",
                      "--token", ACME_KEY, "--dataset-id", "ds_7a6b5c4d", "--evaluator-id", "helpfulness",
                      "--evaluator-workflow-id", "ewv_3c2b1a09", "--spec", str(ROOT / "openapi.yaml"),
