@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
+SPEC_LINTERS := tools/spec-linters
 
 .PHONY: mock test test-floor typecheck lint bench bench-hostile clean
 
@@ -28,8 +29,21 @@ test-floor: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
-lint: $(STAMP)
-	$(BIN)/python -m contract_tests.lint $(ARGS)
+
+# Our rules (spec_lint; ARGS go to it), then Spectral (spectral:oas, .spectral.yaml; a warning fails) and
+# Redocly (recommended, redocly.yaml), pinned in tools/spec-linters/ and installed by `npm ci` on first use.
+# All three run; the target fails if any of them found a problem.
+lint: $(STAMP) $(SPEC_LINTERS)/node_modules/.package-lock.json
+	@status=0; \
+	$(BIN)/python -m spec_lint $(ARGS) || status=1; \
+	$(SPEC_LINTERS)/node_modules/.bin/spectral lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn \
+		--display-only-failures || status=1; \
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		$(SPEC_LINTERS)/node_modules/.bin/redocly lint openapi.yaml --config redocly.yaml --format stylish || status=1; \
+	exit $$status
+
+$(SPEC_LINTERS)/node_modules/.package-lock.json: $(SPEC_LINTERS)/package-lock.json
+	cd $(SPEC_LINTERS) && npm ci --no-audit --no-fund
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)

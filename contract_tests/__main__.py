@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(), help=f"{text} [{env}]")
     p.add_argument("--read-only", action="store_true", help="run only what changes nothing on the deployment")
     p.add_argument("--strict", action="store_true", help="refuted assumptions fail the run too (exit 1)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no live progress display (shown only on a terminal, never when CI is set)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only tests matching this pytest expression")
     return p
 
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         pytest_args.append("--read-only")
     if args.strict:
         pytest_args.append("--strict-assumptions")
+    if args.no_progress:
+        pytest_args.append("--no-progress")
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     code = pytest.main(pytest_args)

@@ -26,10 +26,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mock_server.spec import Contract, json_pointer, load_document
+from mock_server.spec import Contract, LineIndex, json_pointer, load_document, walk
 from mock_server.validation import SchemaValidator, ValidatorCache
-
-from .lint import Document, walk
 
 Pointer = tuple[str, ...]
 BOUND_KEYWORDS = frozenset({"maxLength", "minLength", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
@@ -76,8 +74,8 @@ class Assumptions:
         return found.text if found else "(not in the spec's x-assumptions registry)"
 
     @cached_property
-    def _document(self) -> Document:
-        return Document(self.spec_path)
+    def _lines(self) -> LineIndex:
+        return LineIndex.of(self.spec_path)
 
     @cached_property
     def locations(self) -> dict[str, list[Pointer]]:
@@ -95,7 +93,7 @@ class Assumptions:
         return self.line_of(pointer)
 
     def line_of(self, pointer: Pointer) -> str:
-        line, _ = self._document.where(pointer)
+        line, _ = self._lines.where(pointer)
         return f"{self.spec_path.name}:{line} ({json_pointer(pointer)})"
 
     # -- attribution ------------------------------------------------------------------------------

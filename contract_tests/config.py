@@ -30,6 +30,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "max_examples": ("CONTRACT_MAX_EXAMPLES", "generated cases per operation and phase (default 25)"),
     "seed": ("CONTRACT_SEED", "random seed, for a reproducible run"),
     "junit": ("CONTRACT_JUNIT", "write a JUnit XML report to this path"),
+    "html": ("CONTRACT_HTML", "write the run's HTML report to this path (one self-contained file)"),
     "rate_limit": ("CONTRACT_RATE_LIMIT", "requests per second at most (default: no limit)"),
     "timeout": ("CONTRACT_TIMEOUT", "seconds before a request times out (default 10)"),
     "max_requests": ("CONTRACT_MAX_REQUESTS", "hard cap on requests for the whole run, clean-up included "
@@ -40,7 +41,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "jwt_secret": ("CONTRACT_JWT_SECRET", "HS256 secret of dashboard JWTs (enables the valid-JWT test)"),
     "jwt_org_id": ("CONTRACT_JWT_ORG_ID", "organization id (org_id claim) of TOKEN's organization, for the JWT"),
 }
-# Flags (no value): --read-only, --strict.
+# Flags (no value): --read-only, --strict, --no-progress.
 
 # The default world of the embedded mock.
 EMBEDDED = {
@@ -73,6 +74,7 @@ class Target:
     timeout: float = 10.0
     max_requests: int = 20_000
     junit: str | None = None
+    html: str | None = None
     running_experiment_id: str | None = None
     jwt_secret: str | None = field(default=None, repr=False)
     jwt_org_id: str | None = None
@@ -129,6 +131,7 @@ def resolve(values: dict[str, object | None], *, read_only: bool = False, strict
         evaluator_workflow_id=str(given["evaluator_workflow_id"]),
         read_only=read_only,
         junit=str(given["junit"]) if given["junit"] else None,
+        html=_text(given["html"]),
         running_experiment_id=_text(given["running_experiment_id"]),
         jwt_secret=_text(given["jwt_secret"]),
         jwt_org_id=_text(given["jwt_org_id"]),

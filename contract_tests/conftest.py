@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from . import progress, report_html
 from .client import ApiClient
 from .config import OPTIONS, SPEC_ENV, Target, UsageError, resolve
 from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
@@ -36,8 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only what changes nothing on the deployment")
     group.addoption("--strict-assumptions", action="store_true", dest="contract_strict", default=False,
                     help="refuted assumptions fail the run too")
+    group.addoption("--no-progress", action="store_true", dest="contract_no_progress", default=False,
+                    help="no live progress display (it shows only on a terminal, and never when CI is set)")
 
 
+@pytest.hookimpl(tryfirst=True)  # the progress display starts before pytest's terminal reporter is made
 def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption("contract_spec", None)
     if spec:  # before the test modules (and the Schemathesis runs) read the spec
@@ -45,6 +49,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mutating: creates, changes or deletes experiments (not run with --read-only)")
     config.addinivalue_line("markers", "assumption(id): the test checks a mock choice (an x-assumption of the spec)")
     config.addinivalue_line("markers", "records_findings: the test records its own findings (Schemathesis phases)")
+    progress.start(config, _headline)
+
+
+def _headline() -> progress.Headline:
+    sent = RUN.gate.state.sent if RUN.gate is not None else 0
+    return progress.Headline(RUN.prefix, sent, len(RUN.findings.violations()), len(RUN.findings.refuted()))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    progress.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -207,11 +222,15 @@ def _gate_findings() -> list[Finding]:
 
 @pytest.hookimpl(trylast=True)  # after the session fixtures' teardown, which cleans up
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    progress.stop()
     if RUN.target is None:
         return
     RUN.findings.extend(_gate_findings())
     if RUN.target.junit:
         write_junit(Path(RUN.target.junit), RUN.findings, RUN.passed, strict=RUN.target.strict)
+    if RUN.target.html and RUN.gate is not None and RUN.assumptions is not None:
+        path = Path(RUN.target.html)
+        report_html.write(path, report_html.from_run(RUN, path))
     if RUN.gate is not None and RUN.gate.state.cap_reached:
         session.exitstatus = EXIT_USAGE
     elif RUN.findings.violations() or (RUN.target.strict and RUN.findings.refuted()):
@@ -240,6 +259,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(f"gate refused {refusal.method} {refusal.path}: {refusal.reason}")
     for anomaly in state.anomalies[:10]:
         write(f"note: {anomaly}")
+    if RUN.target.html:
+        write(f"HTML report: {RUN.target.html}")
     if RUN.leftovers:
         write(f"could not delete {len(RUN.leftovers)} experiment(s) created by this run: {', '.join(RUN.leftovers)}")
 

@@ -190,21 +190,25 @@ def from_schemathesis(path: Path, assumptions: Assumptions, reproducer: Reproduc
         return
     with path.open(encoding="utf-8") as fh:
         for line in fh:
-            event = json.loads(line)
-            if "ScenarioFinished" in event:
-                phase = str(event["ScenarioFinished"].get("phase"))
-                for finding in _scenario_findings(event["ScenarioFinished"]["recorder"], phase, assumptions,
-                                                  reproducer):
-                    yield phase, finding
-            elif "NonFatalError" in event:
-                error = event["NonFatalError"]
-                phase = str(error.get("phase"))
-                yield phase, Finding(VIOLATION, f"schemathesis {phase}", "error", _error_title(error),
-                                     operation=error.get("label"),
-                                     got=reproducer.mask(json.dumps(error.get("value"))[:800]))
-            elif "FatalError" in event:
-                yield "", Finding(VIOLATION, "schemathesis", "fatal error", "Schemathesis could not run",
-                                  got=reproducer.mask(json.dumps(event["FatalError"])[:800]))
+            yield from findings_of_event(json.loads(line), assumptions, reproducer)
+
+
+def findings_of_event(event: dict[str, Any], assumptions: Assumptions,
+                      reproducer: Reproducer) -> Iterator[tuple[str, Finding]]:
+    """(phase, finding) of one event of Schemathesis' NDJSON report (also read while the run goes on)."""
+    if "ScenarioFinished" in event:
+        phase = str(event["ScenarioFinished"].get("phase"))
+        for finding in _scenario_findings(event["ScenarioFinished"]["recorder"], phase, assumptions, reproducer):
+            yield phase, finding
+    elif "NonFatalError" in event:
+        error = event["NonFatalError"]
+        phase = str(error.get("phase"))
+        yield phase, Finding(VIOLATION, f"schemathesis {phase}", "error", _error_title(error),
+                             operation=error.get("label"),
+                             got=reproducer.mask(json.dumps(error.get("value"))[:800]))
+    elif "FatalError" in event:
+        yield "", Finding(VIOLATION, "schemathesis", "fatal error", "Schemathesis could not run",
+                          got=reproducer.mask(json.dumps(event["FatalError"])[:800]))
 
 
 def count_cases(path: Path) -> dict[str, int]:

@@ -5,23 +5,28 @@ Every run happens in a fresh temporary directory with Schemathesis' crash cache 
 is written into the checkout and no earlier run's failures are replayed (a replay would send
 writes, even in a read-only run). Output sanitization is off, because it masks by key name
 (`max_tokens` became `[Filtered]`, so reproduce lines did not reproduce); the suite masks the
-run's tokens by value instead, and the report never leaves the temporary directory. Bodies up to
-8 MiB are recorded whole, so the suite can re-check what a check found wrong.
+run's tokens by value instead: the NDJSON report never leaves the temporary directory, and the
+HTML report (`--html`) is masked before anyone reads it. Bodies up to 8 MiB are recorded whole, so
+the suite can re-check what a check found wrong.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assumptions import Assumptions
 from .config import Target, spec_path
 from .findings import Finding, Reproducer, count_cases, from_schemathesis
 from .gate import READ_OPERATIONS
+from .run_events import Event, Exercised, Follower, exercised
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds contract_tests/
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -50,11 +55,16 @@ class PhaseResult:
     findings: list[Finding]
     output: str
     requests: int  # the test cases Schemathesis reported (its check requests come on top)
+    exercised: dict[str, Exercised] = field(default_factory=dict)  # operation label -> cases, statuses
+    html: Path | None = None  # Schemathesis' own HTML report of this process, tokens masked
 
 
 def run_phases(target: Target, phases: tuple[str, ...], *, gate_url: str, prefix: str, assumptions: Assumptions,
-               reproducer: Reproducer) -> dict[str, PhaseResult]:
-    """Run these phases in one Schemathesis process (one start-up); the result of each phase apart."""
+               reproducer: Reproducer, html_dir: Path | None = None,
+               on_event: Callable[[Event], None] | None = None) -> dict[str, PhaseResult]:
+    """Run these phases in one Schemathesis process (one start-up); the result of each phase apart.
+    `html_dir`: also write Schemathesis' HTML report there; `on_event`: called with each NDJSON event
+    as it is written (the progress display)."""
     with tempfile.TemporaryDirectory(prefix="contract-schemathesis-") as tmp:
         work = Path(tmp)
         config = work / "schemathesis.toml"
@@ -63,8 +73,10 @@ def run_phases(target: Target, phases: tuple[str, ...], *, gate_url: str, prefix
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
                    str(spec_path()), "--url", gate_url, "--phases", ",".join(phases), "--checks", "all",
                    "--continue-on-failure", "--max-examples", str(target.max_examples), "--workers", "1",
-                   "--request-timeout", str(target.timeout + 5), "--report", "ndjson",
+                   "--request-timeout", str(target.timeout + 5), "--report", "ndjson,html" if html_dir else "ndjson",
                    "--report-ndjson-path", str(report)]
+        if html_dir is not None:
+            command += ["--report-html-path", str(html_dir)]
         if target.seed is not None:
             command += ["--seed", str(target.seed)]
         if target.read_only:
@@ -81,11 +93,30 @@ def run_phases(target: Target, phases: tuple[str, ...], *, gate_url: str, prefix
             # The hooks module must be importable from the temporary directory, installed or not.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])),
         }
-        proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
+        with Follower(report, on_event) if on_event else nullcontext():
+            proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
         found = list(from_schemathesis(report, assumptions, reproducer))
         cases = count_cases(report)
+        operations = exercised(report)
     output = reproducer.mask(proc.stdout + proc.stderr)
+    html = _masked_html(html_dir / "index.html", reproducer) if html_dir is not None else None
     # A finding of no phase (Schemathesis could not run at all) belongs to every phase of the run.
     return {phase: PhaseResult(phase, proc.returncode, [f for p, f in found if p in (phase, "")], output,
-                               cases.get(phase, 0))
+                               cases.get(phase, 0), operations.get(phase, {}), html)
             for phase in phases}
+
+
+def _masked_html(path: Path, reproducer: Reproducer) -> Path | None:
+    """Schemathesis' HTML report with the run's tokens masked by value (sanitization is off, see above)
+    and the gate's address replaced by the deployment's, so its curl lines reproduce; None if absent."""
+    if not path.is_file():
+        return None
+    text = reproducer.mask(path.read_text(encoding="utf-8"))
+    for secret in reproducer.secrets:  # as an attribute or text of the page may carry it
+        if secret:
+            text = text.replace(html.escape(secret), "***")
+    text = text.replace(reproducer.gate_base, reproducer.target_base)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path

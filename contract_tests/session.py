@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from .assumptions import Assumptions
 from .config import Target
@@ -27,3 +28,4 @@ class Run:
     passed: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    schemathesis: dict[str, Any] = field(default_factory=dict)  # phase -> schemathesis_run.PhaseResult

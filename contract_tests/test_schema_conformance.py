@@ -13,8 +13,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from . import progress
 from .config import Target
-from .findings import VIOLATION
+from .findings import VIOLATION, findings_of_event
+from .report_html import schemathesis_dir
 from .schemathesis_run import PhaseResult, run_phases
 from .session import Run
 
@@ -38,9 +40,12 @@ def phases(request: pytest.FixtureRequest, target: Target, run: Run) -> Iterator
                 futures[name].cancel()
         if not selected:
             return
+        listener = progress.lane(" + ".join(selected),
+                                 lambda event: findings_of_event(event, assumptions, reproducer))
         try:
             results = run_phases(target, selected, gate_url=run.gate_url, prefix=run.prefix,
-                                 assumptions=assumptions, reproducer=reproducer)
+                                 assumptions=assumptions, reproducer=reproducer, on_event=listener,
+                                 html_dir=schemathesis_dir(target.html, selected) if target.html else None)
         except Exception as error:  # the tests of these phases report it
             for name in selected:
                 futures[name].set_exception(error)
@@ -62,6 +67,7 @@ def test_schema_conformance(phase: str, target: Target, run: Run, phases: dict[s
     if run.gate.state.cap_reached:
         pytest.exit(f"request cap reached during Schemathesis' phases ({run.gate.state.sent} requests)", returncode=2)
     run.findings.extend(result.findings)
+    run.schemathesis[phase] = result
     assert result.exit_code in (0, 1) and result.requests > 0, \
         f"Schemathesis' {phase} phase did not run (exit {result.exit_code}):\n{result.output[-3000:]}"
     failing = [f for f in result.findings if f.kind == VIOLATION or target.strict]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -15,7 +16,9 @@ import yaml
 # `openapi.yaml` (the one source), and a built wheel carries a copy.
 SPEC_PATH = Path(str(resources.files("mock_server") / "openapi.yaml"))
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+Pointer = tuple[str, ...]  # a node's place in the document: ("paths", "/experiments/", "post")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MISSING = object()
 
 
 def load_document(path: Path = SPEC_PATH) -> dict[str, Any]:
@@ -59,6 +62,31 @@ class Contract:
         for part in ref_parts(ref):
             node = node[part]
         return node
+
+    def at(self, pointer: Pointer, default: Any = None) -> Any:
+        """The node at `pointer` (list items by index), or `default` where there is none."""
+        node: Any = self.document
+        for part in pointer:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return default
+        return node
+
+    def locate(self, node: Any, pointer: Pointer) -> tuple[Any, Pointer]:
+        """Follow local `$ref`s from `node` (found at `pointer`): the target and where it is. It stops
+        at a `$ref` that does not resolve or that loops, and returns that node."""
+        seen: set[Pointer] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+            target = ref_parts(node["$ref"])
+            found = self.at(target, _MISSING)
+            if target in seen or found is _MISSING:
+                break
+            seen.add(target)
+            node, pointer = found, target
+        return node, pointer
 
     def schema(self, name: str) -> dict[str, Any]:
         schema: dict[str, Any] = self.document["components"]["schemas"][name]
@@ -177,3 +205,47 @@ def _to_ref(pointer: tuple[str, ...]) -> str:
 def ref_parts(ref: str) -> tuple[str, ...]:
     """`#/components/schemas/A~1B` -> ("components", "schemas", "A/B")."""
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/"))
+
+
+def walk(node: Any, pointer: Pointer = ()) -> Iterator[tuple[Pointer, Any]]:
+    """Every node of a document with its pointer, depth first (`$ref`s are not followed)."""
+    yield pointer, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, (*pointer, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, (*pointer, str(index)))
+
+
+class LineIndex:
+    """The line and column of every node of a YAML text, by pointer (a key's own position for a
+    mapping value), for messages that point into the file rather than the loaded data."""
+
+    def __init__(self, text: str) -> None:
+        self.positions: dict[Pointer, tuple[int, int]] = {}
+        root = yaml.compose(text, Loader=_Loader)
+        if root is not None:
+            self._index(root, ())
+
+    @classmethod
+    def of(cls, path: Path) -> LineIndex:
+        return cls(path.read_text(encoding="utf-8"))
+
+    def _index(self, node: yaml.Node, pointer: Pointer) -> None:
+        self.positions[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*pointer, str(key.value))
+                self._index(value, child)
+                self.positions[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                self._index(value, (*pointer, str(index)))
+
+    def where(self, pointer: Pointer) -> tuple[int, int]:
+        """(line, column), 1-based, of the node at `pointer` or of its nearest ancestor in the file."""
+        for cut in range(len(pointer), -1, -1):
+            if pointer[:cut] in self.positions:
+                return self.positions[pointer[:cut]]
+        return (1, 1)
