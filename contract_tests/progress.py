@@ -146,7 +146,7 @@ class Lines(io.TextIOBase):
         self.decoder = AnsiDecoder()
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def encoding(self) -> str:  # type: ignore[override]  # typeshed types it a writable attribute; ours is read-only
         return self.console.encoding
 
     def isatty(self) -> bool:

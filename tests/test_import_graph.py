@@ -1,4 +1,4 @@
-"""No import cycle among the modules of the mock and the contract suite (first-party imports only,
+"""No import cycle among the modules of the mock, the contract suite and the linter (first-party imports only,
 function-level and conditional ones included), read from the source with `ast`.
 
 Imports under `if TYPE_CHECKING:` are left out: they never run, so they cannot make a cycle at import
@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("contract_tests", "mock_server")
+PACKAGES = ("contract_tests", "mock_server", "spec_lint")
 
 
 def module_name(path: Path) -> str:
