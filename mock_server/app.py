@@ -35,7 +35,8 @@ from .clock import Clock
 from .dispatch import Dispatcher, Handler
 from .docs import BuiltOnceDocuments
 from .edge import ContractEdge
-from .errors import ErrorResponses, NotFound
+from .error_responses import ErrorResponses
+from .errors import NotFound
 from .fixtures import DEFAULT_FIXTURES, load_world
 from .guard import LOOPBACK_NAMES, RequestGuard
 from .handlers import Handlers

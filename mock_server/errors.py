@@ -1,24 +1,18 @@
 """Every error the mock answers with, as exceptions that carry their Django-REST-framework-style
-body; `from_domain` maps the rules' refusals to them, and `ErrorResponses` turns them into responses.
+body; `from_domain` and `as_api_error` map the rules' refusals and other libraries' errors to them.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connexion.exceptions import ProblemException
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import domain_errors, jsonio
-from .context import ROUTED, Outcome, answered_by
 from .limits import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_REPORTED_ERRORS
-
-logger = logging.getLogger("mock_server")
 
 NON_FIELD_ERRORS = "non_field_errors"
 
@@ -200,38 +194,3 @@ def as_api_error(exc: Exception) -> ApiError | None:
             return NotFound("Not found.")
         return ApiError(exc.detail, status=exc.status_code, headers=exc.headers, layer="routing")
     return None
-
-
-class ErrorResponses:
-    """Answers what the layers below raise: the API's errors and the rules' refusals in the API's error
-    shape, anything unexpected as a 500 without details (logged with its traceback). The answer carries
-    its `Outcome`, so the request log can say which layer refused and why."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except ClientDisconnect:
-            return
-        except Exception as exc:
-            if started:
-                raise
-            error = as_api_error(exc)
-            if error is None:
-                logger.error("unexpected error", exc_info=exc)
-                error = ApiError("Internal server error.", status=500, layer="handler")
-            routed = scope.get(ROUTED)
-            outcome = Outcome(error.layer, routed.operation_id if routed else None, error=error)
-            await error.to_response()(scope, receive, answered_by(send, outcome))

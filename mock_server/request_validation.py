@@ -89,6 +89,8 @@ class BodyValidator:
         if not raw.strip():
             if self.required:
                 raise MalformedRequest("A JSON request body is required.")
+            if raw:  # not JSON, and not "no body" either
+                raise MalformedRequest("JSON parse error - the body holds only whitespace; send JSON or no body.")
             return None
         try:
             body = jsonio.loads(raw)

@@ -68,6 +68,14 @@ def test_filter_without_body_lists_everything(acme):
     assert response.status_code == 200 and response.json()["count"] == 4
 
 
+@pytest.mark.parametrize("path", ["/list/", "/summary/"])
+def test_an_optional_body_may_be_absent_but_whitespace_is_not_json(acme, path):
+    json_headers = {"Content-Type": "application/json"}
+    assert acme.request("POST", path, headers=json_headers, content=b"").status_code == 200
+    response = acme.request("POST", path, headers=json_headers, content=b" \n ")
+    assert response.status_code == 400 and response.json()["detail"].startswith("JSON parse error")
+
+
 def test_filter_exporting_returns_all_in_one_page(acme):
     body = acme.post("/list/?page_size=1", {"is_exporting": True}).json()
     assert len(body["results"]) == 4 and body["next"] is None and body["previous"] is None
