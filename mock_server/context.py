@@ -42,6 +42,7 @@ class Routed:
     path_params: Mapping[str, str]
     session: str | None
     preferences: Mapping[str, str] = field(default_factory=dict)  # Prism's query preferences, taken out of the query
+    prefer: str = ""  # the `Prefer` header(s), joined
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.datastructures import URL, Headers
+from starlette.datastructures import URL
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -47,7 +47,7 @@ class Dispatcher:
         if "url" in wants:
             kwargs["url"] = URL(scope=scope)
         session = self.sessions.get(routed.session)
-        forced = await self.overrides.answer(routed, Headers(scope=scope), session.faults) if self.overrides else None
+        forced = await self.overrides.answer(routed, session.faults) if self.overrides else None
         if forced is not None:
             response, outcome = forced
         else:

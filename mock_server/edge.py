@@ -94,7 +94,8 @@ class ContractEdge:
                 return
         path = scope["path"] if scope["path"].endswith("/") else scope["path"] + "/"
         query, preferences = take_query_preferences(scope.get("query_string", b""))
-        routed = Routed(operation_id, path_params, session_name(headers), preferences)
+        routed = Routed(operation_id, path_params, session_name(headers), preferences,
+                        ", ".join(headers.getlist("prefer")))
         scope = {**scope, "path": path, "raw_path": path.encode(), "query_string": query, ROUTED: routed}
         await self.app(scope, receive, send)
 

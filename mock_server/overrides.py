@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from . import jsonio
@@ -103,12 +102,12 @@ class ResponseOverrides:
         self.contract = contract
         self.latency = latency
 
-    async def answer(self, routed: Routed, headers: Headers, faults: Faults) -> tuple[Response, Outcome] | None:
+    async def answer(self, routed: Routed, faults: Faults) -> tuple[Response, Outcome] | None:
         """Wait the delay asked for, then the answer forced by `Prefer` (or its query form, which wins)
         or an injected fault, with its outcome; or None (the handler answers). A malformed preference
         is a 400 naming it."""
         from_query = dict(routed.preferences)
-        prefer = {**parse_prefer(", ".join(headers.getlist("prefer"))), **from_query}
+        prefer = {**parse_prefer(routed.prefer), **from_query}
         if "dynamic" in prefer:
             raise FieldErrors.single(_source("dynamic", from_query), _DYNAMIC.format(value=clip(prefer["dynamic"], 40)))
         delay = self._delay(prefer, from_query)

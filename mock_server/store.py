@@ -57,6 +57,10 @@ class Store:
             self._world = self._initial.copy()
             self._keys = {key: org.id for org in self._world.organizations.values() for key in org.api_keys}
             self._automatic: set[tuple[str, str]] = set()  # (organization, experiment) on the automatic lifecycle
+            # What experiments refer to comes from the fixtures and never changes until the next reset.
+            self._catalogs = {org.id: Catalog(datasets=dict(org.datasets), evaluators=frozenset(org.evaluators),
+                                              evaluator_workflow_versions=frozenset(org.evaluator_workflow_versions))
+                              for org in self._world.organizations.values()}
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -67,9 +71,7 @@ class Store:
         return org_id in self._world.organizations
 
     def catalog(self, org_id: str) -> Catalog:
-        org = self._world.organizations[org_id]
-        return Catalog(datasets=dict(org.datasets), evaluators=frozenset(org.evaluators),
-                       evaluator_workflow_versions=frozenset(org.evaluator_workflow_versions))
+        return self._catalogs[org_id]
 
     def get(self, org_id: str, experiment_id: str) -> Record:
         record = self._world.organizations[org_id].experiments.get(experiment_id)
