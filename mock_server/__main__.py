@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot read {exc.filename or spec_path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except (LookupError, ValueError) as exc:  # a spec the mock cannot serve (an operation without handler or caller)
+        print(f"error: {spec_path}: {exc}", file=sys.stderr)
+        return 2
     logging_config = log_config(args.log_level, json_lines=args.log_format == "json")
     logging.config.dictConfig(logging_config)
     served = mock.asgi

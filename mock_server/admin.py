@@ -20,18 +20,16 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import Headers
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import console, jsonio, lifecycle, rules
+from .body import read_body
 from .clock import iso
 from .context import session_name
-from .domain_errors import DomainError
-from .edge import read_body
 from .errors import (
-    ApiError,
     FieldErrors,
     Forbidden,
     MethodNotAllowed,
@@ -39,7 +37,6 @@ from .errors import (
     UnsupportedMediaType,
     body_error,
     clip,
-    from_domain,
 )
 from .fixtures import export_world
 from .limits import BODY_TIMEOUT_SECONDS
@@ -147,19 +144,13 @@ class Admin:
         ], default=_not_found)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            page = console.page_for(scope)  # the console's own files: no state in them, no token needed
-            if page is not None:
-                await page(scope, receive, send)
-                return
-            self._check_token(scope)
-            await self.router(scope, receive, send)
-        except ApiError as error:
-            await error.to_response()(scope, receive, send)
-        except DomainError as error:
-            await from_domain(error).to_response()(scope, receive, send)
-        except ClientDisconnect:
+        """Errors raised here are answered by `ErrorResponses`, which `build_app` wraps around the controls."""
+        page = console.page_for(scope)  # the console's own files: no state in them, no token needed
+        if page is not None:
+            await page(scope, receive, send)
             return
+        self._check_token(scope)
+        await self.router(scope, receive, send)
 
     def _check_token(self, scope: Scope) -> None:
         if self.token is None or scope["method"] == "OPTIONS":
@@ -307,7 +298,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 class AdminPrefix:
     """Sends `/__mock__/…` to the admin endpoints (404 when they are switched off), the rest on."""
 
-    def __init__(self, app: ASGIApp, admin: Admin | None) -> None:
+    def __init__(self, app: ASGIApp, admin: ASGIApp | None) -> None:
         self.app = app
         self.admin = admin
 

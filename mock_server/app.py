@@ -8,7 +8,7 @@ Connexion serves Swagger UI and the spec documents, and with `--validate-respons
 response against the spec; both through its documented parts (`ConnexionMiddleware` with a chosen
 middleware list, `add_api`, a function resolver, `SwaggerUIOptions`). Routing, credentials and
 request validation are the mock's own plain-Starlette layers above, built once from the spec (see
-README "Architecture" for why).
+README "How the mock is built" for why).
 """
 
 from __future__ import annotations
@@ -137,7 +137,9 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
                                              BASE_PATH))
     api = ContractEdge(api, contract, docs=docs)
 
-    controls = Admin(contract, sessions, token=admin_token, body_timeout=body_timeout) if admin else None
+    controls = None
+    if admin:
+        controls = ErrorResponses(Admin(contract, sessions, token=admin_token, body_timeout=body_timeout))
     asgi: ASGIApp = AdminPrefix(api, controls)
     asgi = RequestLog(asgi, contract, sessions, json_lines=log_json, clock=sessions.clock)
     asgi = RequestGuard(asgi, allowed_hosts=[*LOOPBACK_NAMES, *allowed_hosts])

@@ -107,14 +107,16 @@ class Authentication:
         self.checks: dict[str, list[TokenCheck]] = {}
         for operation_id, operation in contract.operations().items():
             requirements = operation.get("security", contract.document.get("security", []))
-            if any(not requirement for requirement in requirements):  # `{}`: credentials are optional
-                requirements = []
+            if not requirements or any(not requirement for requirement in requirements):
+                # Every experiment belongs to an organization: the mock cannot serve a caller it cannot name.
+                raise ValueError(f"operation {operation_id} does not require credentials (`security` empty or "
+                                 "with `{}`); the mock serves operations whose caller is an organization only")
             names = [name for requirement in requirements for name in requirement]
             self.checks[operation_id] = [authenticator.for_scheme(schemes[name]) for name in names]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routed: Routed | None = scope.get(ROUTED)
-        if routed is not None and self.checks[routed.operation_id]:
+        if routed is not None:
             org_id = Authenticator.organization(Headers(scope=scope).get("authorization"),
                                                 self.checks[routed.operation_id])
             scope = with_scope(scope, CALLER, Caller(org_id))

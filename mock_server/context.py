@@ -79,7 +79,7 @@ def answered_by(send: Send, outcome: Outcome) -> Send:
     """`send` that attaches `outcome` to the response start message."""
 
     async def attach(message: Message) -> None:
-        if message["type"] == "http.response.start":
+        if message["type"] == "http.response.start" and OUTCOME not in message:  # the innermost answer wins
             message = {**message, OUTCOME: outcome}
         await send(message)
 

@@ -1,43 +1,16 @@
-"""The API's front door: routing from the spec's paths, 404/405/OPTIONS, slashes, the body's limits."""
+"""The API's front door: routing from the spec's paths, 404/405/OPTIONS, slashes, the announced body size."""
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.datastructures import Headers
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import ROUTED, Outcome, Routed, answered_by, session_name
-from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTimeout
-from .limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
+from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from .limits import MAX_BODY_BYTES
 from .overrides import take_query_preferences
 from .spec import Contract
-
-
-async def read_body(receive: Receive, *, limit: int = MAX_BODY_BYTES,
-                    timeout: float = BODY_TIMEOUT_SECONDS) -> bytes:
-    """The whole request body: 413 past `limit` bytes, 408 when it has not all arrived within
-    `timeout` seconds (a client that stalls mid-body holds nothing for longer), ClientDisconnect
-    when the client goes away."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientDisconnect()
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"Request body is larger than {limit} bytes.")
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return b"".join(chunks)
-    except TimeoutError:
-        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.") from None
 
 
 class ContractEdge:
@@ -66,6 +39,9 @@ class ContractEdge:
         self.docs_prefix = f"{base}/ui/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # the API has none: refused before the handshake (HTTP 403)
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -89,7 +65,8 @@ class ContractEdge:
         headers = Headers(scope=scope)
         for length in headers.getlist("content-length"):
             if length.isascii() and length.isdigit() and int(length) > self.max_body:
-                await _refuse(PayloadTooLarge(f"Request body is larger than {self.max_body} bytes."), operation_id,
+                await _refuse(PayloadTooLarge(f"Request body is larger than {self.max_body} bytes.", layer="routing"),
+                              operation_id,
                               scope, receive, send)
                 return
         path = scope["path"] if scope["path"].endswith("/") else scope["path"] + "/"

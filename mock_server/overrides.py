@@ -109,7 +109,8 @@ class ResponseOverrides:
         from_query = dict(routed.preferences)
         prefer = {**parse_prefer(routed.prefer), **from_query}
         if "dynamic" in prefer:
-            raise FieldErrors.single(_source("dynamic", from_query), _DYNAMIC.format(value=clip(prefer["dynamic"], 40)))
+            raise FieldErrors.single(_source("dynamic", from_query), _DYNAMIC.format(value=clip(prefer["dynamic"], 40)),
+                                     layer="forced")
         delay = self._delay(prefer, from_query)
         override = self._override(routed.operation_id, prefer, from_query, faults)
         if delay:
@@ -125,7 +126,8 @@ class ResponseOverrides:
                 asked = -1
             if not 0 <= asked <= MAX_DELAY_MS:
                 raise FieldErrors.single(_source("delay", from_query),
-                                         f"delay must be a number of milliseconds from 0 to {MAX_DELAY_MS}.")
+                                         f"delay must be a number of milliseconds from 0 to {MAX_DELAY_MS}.",
+                                         layer="forced")
             delay += asked
         return delay
 
@@ -142,7 +144,7 @@ class ResponseOverrides:
         if code not in responses:
             raise FieldErrors.single(_source("code", from_query),
                                      f"code={clip(code, 40)} is not documented for {operation_id}; "
-                                     f"documented: {', '.join(responses)}.")
+                                     f"documented: {', '.join(responses)}.", layer="forced")
         answer = self._answer(operation_id, code, prefer.get("example"), responses, _source("example", from_query))
         asked = ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay")
         return answer, Outcome("forced", operation_id,
@@ -161,7 +163,7 @@ class ResponseOverrides:
         if example is not None and example not in examples:
             raise FieldErrors.single(example_field,
                                      f"example={clip(example, 80)} is not an example of the {code} response "
-                                     f"of {operation_id}; examples: {', '.join(examples) or 'none'}.")
+                                     f"of {operation_id}; examples: {', '.join(examples) or 'none'}.", layer="forced")
         if not examples:
             return Response(status_code=status, headers=headers)
         body = examples[example] if example is not None else next(iter(examples.values()))

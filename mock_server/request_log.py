@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -27,18 +28,30 @@ from .sessions import Sessions
 from .spec import Contract, json_pointer, ref_parts
 
 logger = logging.getLogger("mock_server.requests")
-# Credentials a body may carry by mistake: dashboard JWTs and API keys.
-_TOKENS = re.compile(rb"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|\bsk_(?:live|test)_[A-Za-z0-9_]+")
+_TOKEN_SHAPES = r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|sk_(?:live|test)_[A-Za-z0-9_]+"
 
 
-def shown_body(chunks: list[bytes], size: int) -> str | None:
+class Masker:
+    """Hides credentials in what the log keeps and prints: the mock's own API keys (whatever their
+    shape), and anything shaped like a dashboard JWT or a production API key, wherever a request put
+    it (a body, the path, a value an error message repeats)."""
+
+    def __init__(self, api_keys: list[str]) -> None:
+        self.keys = sorted(api_keys, key=len, reverse=True)
+        self.pattern = re.compile("|".join([_TOKEN_SHAPES, *map(re.escape, self.keys)]))
+
+    def __call__(self, text: str) -> str:
+        # The pattern only where it can match: most texts hold no token.
+        if "eyJ" in text or "sk_" in text or any(key in text for key in self.keys):
+            return self.pattern.sub("***", text)
+        return text
+
+
+def shown_body(chunks: list[bytes], size: int, mask: Callable[[str], str]) -> str | None:
     """The start of a body as text, tokens masked, cut to MAX_LOGGED_BODY_BYTES (None when empty)."""
     if not size:
         return None
-    raw = b"".join(chunks)[:MAX_LOGGED_BODY_BYTES]
-    if b"eyJ" in raw or b"sk_" in raw:  # the pattern only where it can match: most bodies hold no token
-        raw = _TOKENS.sub(b"***", raw)
-    text = raw.decode("utf-8", errors="replace")
+    text = mask(b"".join(chunks)[:MAX_LOGGED_BODY_BYTES].decode("utf-8", errors="replace"))
     return text + f"… ({size} bytes)" if size > MAX_LOGGED_BODY_BYTES else text
 
 
@@ -56,8 +69,8 @@ class _Capture:
             self.chunks.append(chunk[:MAX_LOGGED_BODY_BYTES - self.kept])
             self.kept += len(self.chunks[-1])
 
-    def text(self) -> str | None:
-        return shown_body(self.chunks, self.size)
+    def text(self, mask: Callable[[str], str]) -> str | None:
+        return shown_body(self.chunks, self.size, mask)
 
 
 class RequestLog:
@@ -68,10 +81,14 @@ class RequestLog:
         self.sessions = sessions
         self.json_lines = json_lines
         self.clock: Clock = clock or SystemClock()
+        self.mask = Masker(sessions.default.store.api_keys())  # keys are the same in every session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/__mock__"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/__mock__"):  # the controls are not logged; their outcome is dropped
+            await self.app(scope, receive, _without_outcome(send))
             return
         status = 0
         outcome: Outcome | None = None
@@ -98,25 +115,29 @@ class RequestLog:
         try:
             await self.app(scope, watch_receive, watch_send)
         finally:
-            self._record(scope, status, outcome or Outcome("handler"), request_body, response_body,
-                         time.perf_counter() - started)
+            # No outcome: the docs answered (or, with status 0, nobody: the client went away).
+            self._record(scope, status, outcome or Outcome("docs" if status else "none"), request_body,
+                         response_body, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, outcome: Outcome, request_body: _Capture,
                 response_body: _Capture, seconds: float) -> None:
         operation_id = outcome.operation_id  # None for what no operation takes (404, 405, OPTIONS)
         errors, total = self._errors(outcome.error, operation_id, status) if status >= 400 else ([], 0)
         session = session_name(Headers(scope=scope))
+        mask = self.mask
+        errors = [{**e, "field": e["field"] and mask(e["field"]), "message": mask(e["message"])} for e in errors]
+        path = mask(clip(scope["path"], MAX_LOGGED_CHARS))
         record = {
             "time": self.clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "method": clip(scope["method"], 32), "path": clip(scope["path"], MAX_LOGGED_CHARS),
+            "method": clip(scope["method"], 32), "path": path,
             "operation_id": operation_id, "status": status, "ms": round(seconds * 1000, 1),
             "errors": errors,
             **({"errors_not_shown": total - len(errors)} if total > len(errors) else {}),
-            **({"forced": outcome.forced} if outcome.forced else {}),
-            "session": clip(session, MAX_LOGGED_CHARS) if session else None,
+            **({"forced": mask(outcome.forced)} if outcome.forced else {}),
+            "session": mask(clip(session, MAX_LOGGED_CHARS)) if session else None,
             "layer": outcome.layer,
-            "request_body": request_body.text(),
-            "response_body": response_body.text(),
+            "request_body": request_body.text(mask),
+            "response_body": response_body.text(mask),
         }
         self.sessions.get(session).history.add(record)
         if status >= 400:
@@ -124,12 +145,13 @@ class RequestLog:
             if self.json_lines:
                 logger.warning("%s", json_line(shown), extra={"request": shown})
             else:
-                reasons = outcome.forced or "; ".join(
+                forced = mask(outcome.forced) if outcome.forced else None
+                reasons = forced or "; ".join(
                     f"{e['field'] + ': ' if e['field'] else ''}{e['rule']} ({e['message']})" for e in errors)
                 if total > len(errors):
                     reasons += f"; … {total - len(errors)} more"
-                logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)),
-                               printable(clip(scope["path"], MAX_LOGGED_CHARS)), status, printable(reasons))
+                logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)), printable(path), status,
+                               printable(reasons))
 
     def _errors(self, error: ApiError | None, operation_id: str | None,
                 status: int) -> tuple[list[dict[str, Any]], int]:
@@ -183,3 +205,12 @@ def _ref_target(node: Any) -> tuple[str, ...] | None:
 
 def _ref_text(node: Any) -> str | None:
     return node["$ref"] if isinstance(node, dict) and isinstance(node.get("$ref"), str) else None
+
+
+def _without_outcome(send: Send) -> Send:
+    async def strip(message: Message) -> None:
+        if OUTCOME in message:
+            message = {k: v for k, v in message.items() if k != OUTCOME}
+        await send(message)
+
+    return strip

@@ -7,12 +7,11 @@ import typing as t
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
-from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import jsonio
+from .body import read_body
 from .context import ROUTED, VALIDATED, Routed, Validated, with_scope
-from .edge import read_body
 from .errors import FieldErrors, MalformedRequest, UnsupportedMediaType, body_error, clip
 from .limits import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from .spec import Contract
@@ -26,6 +25,7 @@ def _number(text: str) -> float:
     return number
 
 
+_NEEDS_CONTENT_TYPE = "Unsupported media type in request; a body needs `Content-Type: application/json`."
 _COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": _number,
                                                  "boolean": lambda v: {"true": True, "false": False}[v]}
 
@@ -84,8 +84,11 @@ class BodyValidator:
         self.max_body = max_body
         self.timeout = timeout
 
-    async def read(self, receive: Receive) -> t.Any:
+    async def read(self, receive: Receive, *, typed: bool = True) -> t.Any:
+        """The body; `typed`: the request said its Content-Type (a body without one is 415)."""
         raw = await read_body(receive, limit=self.max_body, timeout=self.timeout)
+        if raw and not typed:  # streamed without Content-Length, so only now known to be there
+            raise UnsupportedMediaType(_NEEDS_CONTENT_TYPE)
         if not raw.strip():
             if self.required:
                 raise MalformedRequest("A JSON request body is required.")
@@ -116,8 +119,7 @@ class OperationValidator:
         content_type = headers.get("content-type")
         if content_type is None:
             if headers.get("content-length", "0") != "0":
-                raise UnsupportedMediaType("Unsupported media type in request; a body needs "
-                                           "`Content-Type: application/json`.")
+                raise UnsupportedMediaType(_NEEDS_CONTENT_TYPE)
             return
         media_type = content_type.partition(";")[0].strip().lower()  # media types compare case-insensitively
         if self.media_types and media_type not in self.media_types:
@@ -142,11 +144,10 @@ class RequestValidation:
             return
         operation = self.operations[routed.operation_id]
         params = operation.parameters.parse(scope.get("query_string", b""), routed.path_params)
-        operation.check_media_type(Headers(scope=scope))
+        headers = Headers(scope=scope)
+        operation.check_media_type(headers)
         body = None
         if operation.body is not None:
-            body = await operation.body.read(receive)
+            body = await operation.body.read(receive, typed="content-type" in headers)
         await self.app(with_scope(scope, VALIDATED, Validated(params, body)), receive, send)
 
-
-__all__ = ["ClientDisconnect", "RequestValidation"]

@@ -64,6 +64,9 @@ class Store:
 
     # -- reads ----------------------------------------------------------------------------------
 
+    def api_keys(self) -> list[str]:
+        return list(self._keys)
+
     def organization_for_key(self, api_key: str) -> str | None:
         return self._keys.get(api_key)
 

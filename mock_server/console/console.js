@@ -6,13 +6,15 @@
 const POLL_MS = 1000;
 const KEEP = 500; // requests kept on the page (the mock keeps 200 per session)
 const LAYERS = {
-  routing: "routing (no operation of the contract takes this method and path)",
+  routing: "routing (no operation takes this method and path, or the announced body is too large)",
   auth: "authentication (credentials missing or refused)",
   validation: "validation (the request breaks the contract's schema)",
   rules: "rules (a rule of the API beyond the schema)",
   forced: "a forced answer (Prefer / ?__code)",
   fault: "an injected fault (/__mock__/faults)",
   handler: "the handler (served from the session's state)",
+  docs: "the documentation (Swagger UI or the served spec)",
+  none: "nobody: the client went away before the answer",
 };
 
 const $ = (id) => document.getElementById(id);
