@@ -115,9 +115,7 @@ class Authentication:
             self.checks[operation_id] = [authenticator.for_scheme(schemes[name]) for name in names]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routed: Routed | None = scope.get(ROUTED)
-        if routed is not None:
-            org_id = Authenticator.organization(Headers(scope=scope).get("authorization"),
-                                                self.checks[routed.operation_id])
-            scope = with_scope(scope, CALLER, Caller(org_id))
-        await self.app(scope, receive, send)
+        routed: Routed = scope[ROUTED]  # below the edge, every request is routed
+        org_id = Authenticator.organization(Headers(scope=scope).get("authorization"),
+                                            self.checks[routed.operation_id])
+        await self.app(with_scope(scope, CALLER, Caller(org_id)), receive, send)

@@ -26,7 +26,6 @@ VALIDATED = "mock.validated"
 OUTCOME = "mock.outcome"  # key of the response start message
 SESSION_HEADER = "x-mock-session"
 
-LAYERS = ("routing", "auth", "validation", "rules", "forced", "fault", "handler")
 
 
 def session_name(headers: Headers) -> str | None:
@@ -62,7 +61,8 @@ class Validated:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Who answered a request and why: the layer, the error it answered with, or the forced answer asked for."""
+    """Who answered a request and why: the layer (routing, auth, validation, rules, forced, fault, handler;
+    the request log adds docs and none), the error it answered with, or the forced answer asked for."""
 
     layer: str
     operation_id: str | None = None

@@ -138,10 +138,7 @@ class RequestValidation:
                            for op_id, op in contract.operations().items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routed: Routed | None = scope.get(ROUTED)
-        if routed is None:
-            await self.app(scope, receive, send)
-            return
+        routed: Routed = scope[ROUTED]  # below the edge, every request is routed
         operation = self.operations[routed.operation_id]
         params = operation.parameters.parse(scope.get("query_string", b""), routed.path_params)
         headers = Headers(scope=scope)
