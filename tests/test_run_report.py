@@ -153,8 +153,8 @@ def test_the_follower_hands_on_each_complete_line_once(tmp_path):
 # -- the progress display --------------------------------------------------------------------------
 
 def test_progress_shows_only_on_a_terminal_outside_ci_unless_turned_off():
-    def wanted(isatty=True, environ=None, no_progress=False, contract_only=True):
-        return progress.wanted(isatty=isatty, environ=environ or {}, no_progress=no_progress,
+    def wanted(isatty=True, environ=None, no_progress=False, contract_only=True, size=(120, 40)):
+        return progress.wanted(isatty=isatty, environ=environ or {}, no_progress=no_progress, size=size,
                                contract_only=contract_only)
 
     assert wanted()
@@ -163,6 +163,7 @@ def test_progress_shows_only_on_a_terminal_outside_ci_unless_turned_off():
     assert not wanted(no_progress=True)
     assert not wanted(contract_only=False)
     assert not wanted(environ={"TERM": "dumb"})
+    assert not wanted(size=(0, 0))  # a pty without a window size (`script -qc ... /dev/null`)
     package = str(ROOT / "contract_tests")
     assert progress.contract_only([package]) and progress.contract_only([f"{package}/test_rules_patch.py::test_x"])
     assert not progress.contract_only([str(ROOT / "tests"), package]) and not progress.contract_only([])
