@@ -22,6 +22,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
+from mock_server.spec import load_document
+
 from .assumptions import Assumptions
 from .config import Target, spec_path
 from .findings import Finding, Reproducer, count_cases, from_schemathesis
@@ -70,8 +74,11 @@ def run_phases(target: Target, phases: tuple[str, ...], *, gate_url: str, prefix
         config = work / "schemathesis.toml"
         config.write_text(CONFIG)
         report = work / "events.ndjson"
+        # The contract as one document (a split one bundled, mock_server/bundle.py), as the mock reads it.
+        spec = work / "openapi.json"
+        spec.write_bytes(orjson.dumps(load_document(spec_path()), option=orjson.OPT_NON_STR_KEYS, default=str))
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
-                   str(spec_path()), "--url", gate_url, "--phases", ",".join(phases), "--checks", "all",
+                   str(spec), "--url", gate_url, "--phases", ",".join(phases), "--checks", "all",
                    "--continue-on-failure", "--max-examples", str(target.max_examples), "--workers", "1",
                    "--request-timeout", str(target.timeout + 5), "--report", "ndjson,html" if html_dir else "ndjson",
                    "--report-ndjson-path", str(report)]
