@@ -40,8 +40,8 @@ REFUSED = 599
 READ_OPERATIONS = frozenset({"listExperiments", "filterExperiments", "getExperimentSummary",
                              "summarizeFilteredExperiments", "getExperiment"})
 ITEM_WRITES = frozenset({"PATCH", "PUT", "DELETE"})
-# A path id outside this pattern cannot name an experiment (api-facts: 1-64 of A-Z a-z 0-9 _ -), so
-# negative tests that send one are let through.
+# A path id outside this pattern cannot name an experiment (the contract's experiment-id-shape: 1-64 of
+# A-Z a-z 0-9 _ -), so negative tests that send one are let through.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HOP_BY_HOP = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
                          "upgrade", "proxy-connection", "accept-encoding"})

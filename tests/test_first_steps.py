@@ -1,4 +1,4 @@
-"""First steps work as printed: the banner's commands, `/__mock__/`, `--spec`, the first install, README."""
+"""First steps work as printed: the banner's commands, `/__mock__/`, `--spec`, the first install, the docs."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def started(monkeypatch):
 
     served: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.setattr(cli, "_port_problem", lambda host, port: None)  # nothing is served: the port may be taken
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
     monkeypatch.delenv("MOCK_JWT_SECRET", raising=False)
 
@@ -116,8 +117,8 @@ def test_the_first_install_says_what_it_is_doing():
     assert "$(VENV)" in echo and "pinned" in echo and "minute" in echo
 
 
-def test_readme_lifecycle_example_starts_a_pending_experiment():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_lifecycle_example_starts_a_pending_experiment():
+    readme = (ROOT / "docs" / "frontend.md").read_text(encoding="utf-8")
     started_ids = re.findall(r"__mock__/experiments/(\w+)/lifecycle[^\n]*\n[^\n]*\"start\"", readme)
     experiments = {e["id"]: e for e in yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))["experiments"]}
     assert started_ids and all(experiments[i].get("status", "pending") == "pending" for i in started_ids)
