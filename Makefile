@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 mock: $(STAMP)
 	$(BIN)/python -m mock_server $(ARGS)
 
-test: $(STAMP)
+# Node, npm and chromium are checked first, one line each when missing (tools/check-prerequisites).
+test: prerequisites $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+prerequisites:
+	@PYTHON=$(PYTHON) bash tools/check-prerequisites
 
 # The mock's tests on the lowest and on the newest dependency versions pyproject.toml allows (CI runs both
 # after `make test`; each builds a throwaway venv with uv, about a minute).
