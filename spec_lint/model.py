@@ -25,7 +25,7 @@ class Issue:
 @dataclass(frozen=True)
 class Rule:
     """A rule of the linter: its id (printed with every finding), its severity (only errors fail a
-    run), one line saying what it checks (`--list-rules`, README) and the check itself."""
+    run), one line saying what it checks (`--list-rules`, docs/api-owner.md) and the check itself."""
 
     id: str
     severity: Severity

@@ -18,7 +18,7 @@ from .responses import CREATE_LINKS, ERROR_RESPONSES
 from .schemas import DUPLICATE_SCHEMA
 
 # Only what no general linter checks. Structure, references, examples, operation metadata, security
-# on every operation and unused components are Spectral's and Redocly's (README, "Spec lint").
+# on every operation and unused components are Spectral's and Redocly's (docs/api-owner.md, "Spec lint").
 RULES: tuple[Rule, ...] = (CONNEXION_LOADS, ERROR_RESPONSES, REQUEST_BODY, BOUNDED_INPUT, CREATE_LINKS,
                            DUPLICATE_SCHEMA, ASSUMPTION_MARKS)
 RULES_BY_ID = {rule.id: rule for rule in RULES}

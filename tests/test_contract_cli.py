@@ -98,7 +98,7 @@ def test_the_request_cap_counts_every_request_and_stops_the_run_with_exit_2():
 
 
 def test_the_documented_schemathesis_command_passes_against_the_mock(tmp_path):
-    """README's by-hand `st run` (hooks and the token from schemathesis.toml) finds nothing."""
+    """docs/qa.md's by-hand `st run` (hooks and the token from schemathesis.toml) finds nothing."""
     with serve(build(None)) as origin:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
         result = subprocess.run(
