@@ -81,7 +81,7 @@ def test_the_kit_installs_beside_the_current_fastapi(wheel: Path, tmp_path: Path
         wait_until_up(mock, port)
         suite = run([str(bin_dir / "experiments-contract-tests"), "--base-url", f"http://127.0.0.1:{port}/api/v2",
                      "--token", ACME_KEY, "--dataset-id", "ds_7a6b5c4d", "--evaluator-id", "helpfulness",
-                     "--evaluator-workflow-id", "ewv_3c2b1a09", "-k", "test_rules_reads", "--max-examples", "3"],
+                     "--evaluator-workflow-id", "ewv_3c2b1a09", "-k", "test_rules_reads and summary"],
                     cwd=empty)
     finally:
         mock.terminate()
