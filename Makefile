@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 SPEC_LINTERS := tools/spec-linters
 
-.PHONY: mock test test-floor typecheck lint bench bench-hostile clean
+.PHONY: mock test test-floor test-newest prerequisites typecheck lint bench bench-hostile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Creating $(VENV) and installing the pinned dependencies (constraints.txt); about a minute on first use..."
@@ -18,12 +18,20 @@ $(STAMP): pyproject.toml constraints.txt
 mock: $(STAMP)
 	$(BIN)/python -m mock_server $(ARGS)
 
-test: $(STAMP)
+# Node, npm and chromium are checked first, one line each when missing (tools/check-prerequisites).
+test: prerequisites $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
-# The mock's tests on the lowest dependency versions pyproject.toml allows (CI runs it after `make test`).
+prerequisites:
+	@PYTHON=$(PYTHON) bash tools/check-prerequisites
+
+# The mock's tests on the lowest and on the newest dependency versions pyproject.toml allows (CI runs both
+# after `make test`; each builds a throwaway venv with uv, about a minute).
 test-floor: $(STAMP)
-	bash .ci/test-floor
+	bash .ci/test-range lowest
+
+test-newest: $(STAMP)
+	bash .ci/test-range newest
 
 # Strict mypy on the packages pyproject.toml's [tool.mypy] lists (CI runs it before `make test`).
 typecheck: $(STAMP)

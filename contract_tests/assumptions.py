@@ -30,7 +30,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mock_server.spec import Contract, LineIndex, json_pointer, load_document, walk
+from mock_server.bundle import Bundle, bundle
+from mock_server.spec import Contract, json_pointer, load_document, walk
 from mock_server.validation import SchemaValidator, ValidatorCache
 
 Pointer = tuple[str, ...]
@@ -80,8 +81,8 @@ class Assumptions:
         return found.text if found else "(not in the spec's x-assumptions registry)"
 
     @cached_property
-    def _lines(self) -> LineIndex:
-        return LineIndex.of(self.spec_path)
+    def _lines(self) -> Bundle:
+        return bundle(self.spec_path)  # where each node is written, in whichever file of a split spec
 
     @cached_property
     def locations(self) -> dict[str, list[Pointer]]:
@@ -99,8 +100,8 @@ class Assumptions:
         return self.line_of(pointer)
 
     def line_of(self, pointer: Pointer) -> str:
-        line, _ = self._lines.where(pointer)
-        return f"{self.spec_path.name}:{line} ({json_pointer(pointer)})"
+        file, line, _ = self._lines.where(pointer)
+        return f"{file.name}:{line} ({json_pointer(pointer)})"
 
     # -- attribution ------------------------------------------------------------------------------
 

@@ -40,8 +40,8 @@ REFUSED = 599
 READ_OPERATIONS = frozenset({"listExperiments", "listExperimentsPage", "filterExperiments", "getExperimentSummary",
                              "summarizeFilteredExperiments", "getExperiment"})
 ITEM_WRITES = frozenset({"PATCH", "PUT", "DELETE"})
-# A path id outside this pattern cannot name an experiment (api-facts: 1-64 of A-Z a-z 0-9 _ -), so
-# negative tests that send one are let through.
+# A path id outside this pattern cannot name an experiment (the contract's experiment-id-shape: 1-64 of
+# A-Z a-z 0-9 _ -), so negative tests that send one are let through.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HOP_BY_HOP = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
                          "upgrade", "proxy-connection", "accept-encoding"})
@@ -81,6 +81,8 @@ class GateState:
     refusals: list[Refusal] = field(default_factory=list)
     network_failures: list[NetworkFailure] = field(default_factory=list)
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    # The paths of the requests no operation of the spec takes, by their `METHOD (no operation)` row.
+    unrouted: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 class Gate:
@@ -164,7 +166,7 @@ class Gate:
             return
         content = response.content
         self._observe(method, operation_id, path_params.get("experiment_id"), dict(headers), body,
-                      response.status_code, content)
+                      response.status_code, content, path)
         out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.multi_items()
                if k.lower() not in _HOP_BY_HOP and k.lower() != "content-encoding"]
         out.append((b"content-length", str(len(content)).encode()))
@@ -225,10 +227,12 @@ class Gate:
         return created is not None or experiment_id in self.designated
 
     def _observe(self, method: str, operation_id: str | None, experiment_id: str | None, headers: dict[str, str],
-                 body: bytes, status: int, content: bytes) -> None:
+                 body: bytes, status: int, content: bytes, path: str = "") -> None:
         payload = _json(content)
         with self._lock:
             self.state.statuses[operation_id or f"{method} (no operation)"][status] += 1
+            if operation_id is None and len(self.state.unrouted[f"{method} (no operation)"]) < 20:
+                self.state.unrouted[f"{method} (no operation)"].add(path[len(self.base_path):] or path)
             if operation_id == "createExperiment" and status in (200, 201) and isinstance(payload, dict):
                 self._claim(payload, headers, body)
             elif operation_id == "deleteExperiment" and status == 204 and experiment_id in self.state.created:

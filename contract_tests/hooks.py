@@ -151,7 +151,7 @@ def throwaway_body() -> dict[str, Any]:
 def create_throwaway(base_url: str) -> str:
     """Create an experiment of this run to take a mutation aimed elsewhere; returns its id.
 
-    It is created with the run's token (`CONTRACT_TOKEN`, which the suite and README's `st run`
+    It is created with the run's token (`CONTRACT_TOKEN`, which the suite and docs/qa.md's `st run`
     line set; the suite's configuration sends the same token with every generated request)."""
     token = os.environ.get("CONTRACT_TOKEN", "")
     response = httpx.post(f"{base_url.rstrip('/')}/experiments/", json=throwaway_body(), timeout=30,

@@ -1,11 +1,13 @@
 """Live progress of a contract run on a terminal (rich): the rule tests, and each Schemathesis lane's
 phase, last operation, cases and findings so far, read from its NDJSON events as they are written.
 
-Shown only when the run is the contract suite alone, stdout is a terminal, `CI` is not set and
-`--no-progress` is not given; otherwise nothing changes, so CI logs stay as they were. The display
-is a `rich.live.Live` on its own copy of the terminal (pytest captures file descriptor 1 while a
-test runs); pytest's own output passes through it a whole line at a time and prints above the
-display, which disappears when the run ends, before the summary.
+Shown only when the run is the contract suite alone, stdout is a terminal that reports a size it
+can be drawn in (a pty without a window size reports 0x0: rich would draw every line, the verdict
+included, zero columns wide), `CI` is not set and `--no-progress` is not given; otherwise nothing
+changes, so CI logs stay as they were. The display is a `rich.live.Live` on its own copy of the
+terminal (pytest captures file descriptor 1 while a test runs); pytest's own output passes through
+it a whole line at a time and prints above the display, which disappears when the run ends, before
+the summary.
 """
 
 from __future__ import annotations
@@ -34,9 +36,26 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 Classify = Callable[[dict[str, Any]], Iterable[tuple[str, Finding]]]
 
 
-def wanted(*, isatty: bool, environ: Mapping[str, str], no_progress: bool, contract_only: bool) -> bool:
-    """Whether to show the display: a terminal, not CI, not turned off, a run of the contract suite alone."""
-    return isatty and contract_only and not no_progress and not environ.get("CI") and environ.get("TERM") != "dumb"
+# The smallest terminal the display fits in (a title line and a few short columns).
+MIN_COLUMNS, MIN_LINES = 40, 4
+
+
+def wanted(*, isatty: bool, environ: Mapping[str, str], no_progress: bool, contract_only: bool,
+           size: tuple[int, int] = (80, 24)) -> bool:
+    """Whether to show the display: a terminal of a drawable `size` (columns, lines), not CI, not
+    turned off, a run of the contract suite alone."""
+    drawable = size[0] >= MIN_COLUMNS and size[1] >= MIN_LINES
+    return (isatty and drawable and contract_only and not no_progress and not environ.get("CI")
+            and environ.get("TERM") != "dumb")
+
+
+def terminal_size(fd: int) -> tuple[int, int]:
+    """(columns, lines) of the terminal on `fd`; (0, 0) when it reports none."""
+    try:
+        size = os.get_terminal_size(fd)
+    except (OSError, ValueError):
+        return (0, 0)
+    return (size.columns, size.lines)
 
 
 def contract_only(args: Iterable[str]) -> bool:
@@ -180,11 +199,8 @@ class Display:
     def __init__(self, state: State, file: IO[str]) -> None:
         self.state = state
         self.file = file
-        try:  # the copy of the terminal's descriptor is a terminal too; ask it its width
-            width: int | None = os.get_terminal_size(file.fileno()).columns
-        except (OSError, ValueError):
-            width = None
-        console = Console(file=file, width=width)
+        # The copy of the terminal's descriptor is a terminal too; `start` made sure it has a size.
+        console = Console(file=file, width=terminal_size(file.fileno())[0] or None)
         self.lines = Lines(console, file)
         self.live = Live(console=console, get_renderable=lambda: render(state), refresh_per_second=4,
                          transient=True, redirect_stdout=False, redirect_stderr=False)
@@ -221,8 +237,9 @@ def start(config: pytest.Config, headline: Callable[[], Headline]) -> None:
     global DISPLAY
     stdout = sys.stdout
     off = bool(config.getoption("contract_no_progress", False))
-    if not wanted(isatty=stdout.isatty(), environ=os.environ, no_progress=off,
-                  contract_only=contract_only(config.args)):
+    isatty = stdout.isatty()
+    if not wanted(isatty=isatty, environ=os.environ, no_progress=off, contract_only=contract_only(config.args),
+                  size=terminal_size(stdout.fileno()) if isatty else (0, 0)):
         return
     # A copy of the terminal's descriptor: pytest points descriptor 1 at a file while a test runs.
     file = os.fdopen(os.dup(stdout.fileno()), "w", encoding=getattr(stdout, "encoding", None) or "utf-8",

@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,12 +100,13 @@ def from_run(run: Any, path: Path) -> Report:
         cases=cases, tests_passed=len(run.passed),
         violations=run.findings.violations(), refuted=run.findings.refuted(),
         assumptions={key: (a.text, spec.where(key)) for key, a in spec.registry.items()},
-        operations=operation_rows(spec, state.statuses, results),
+        operations=operation_rows(spec, state.statuses, results, state.unrouted),
         created=[(c.experiment_id, c.deleted) for c in state.created.values()],
         leftovers=list(run.leftovers), schemathesis_reports=links, notes=notes, secrets=target.secrets)
 
 
-def operation_rows(spec: Any, statuses: dict[str, Counter[int]], results: Iterable[Any]) -> list[OperationRow]:
+def operation_rows(spec: Any, statuses: dict[str, Counter[int]], results: Iterable[Any],
+                   unrouted: Mapping[str, Iterable[str]] | None = None) -> list[OperationRow]:
     """One row per operation of the spec, in its order, then one per method of the requests the spec has
     no operation for (the gate counts those as `METHOD (no operation)`; the row names the paths tried)."""
     rows: dict[str, OperationRow] = {}
@@ -129,9 +130,18 @@ def operation_rows(spec: Any, statuses: dict[str, Counter[int]], results: Iterab
         requested = rows.get(name)
         if requested is None:  # "METHOD (no operation)": a method or path the spec does not have
             requested = rows[name] = OperationRow(name, "")
+        for path in sorted((unrouted or {}).get(name, ())):  # which paths, as the gate saw them
+            if path not in requested.label.split(", "):
+                requested.label = ", ".join(filter(None, [requested.label, path]))
         requested.requests += sum(counted.values())
         requested.statuses.update(counted)
     return list(rows.values())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; it is set back at once
+    os.umask(mask)
+    return mask
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -144,6 +154,9 @@ def write(path: Path, report: Report) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        # mkstemp makes the file 600; the report is for whoever the user's umask lets read it (a shared
+        # CI machine's other users, like the JUnit file written beside it).
+        os.chmod(partial, 0o666 & ~_umask())
         os.replace(partial, path)
     except BaseException:
         Path(partial).unlink(missing_ok=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging.config
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -119,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     except (LookupError, ValueError) as exc:  # a spec the mock cannot serve (an operation without handler or caller)
         print(f"error: {spec_path}: {exc}", file=sys.stderr)
         return 2
+    busy = _port_problem(args.host, args.port)
+    if busy:
+        print(f"error: cannot listen on {args.host}:{args.port}: {busy}", file=sys.stderr)
+        return 2
     logging_config = log_config(args.log_level, json_lines=args.log_format == "json")
     logging.config.dictConfig(logging_config)
     served = mock.asgi
@@ -147,6 +153,27 @@ def main(argv: list[str] | None = None) -> int:
     uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
                 access_log=args.log_level == "debug", timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on `host:port` (the port is taken, the address is not this
+    machine's), or None. Checked before the banner, so a busy port is one line, not a banner and a
+    traceback; the socket is closed again at once (uvicorn binds its own, SO_REUSEADDR as here)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    family, kind, proto, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            return f"{reason.lower()} (another program uses port {port}; stop it or pass --port)"
+        return reason.lower()
+    return None
 
 
 def command() -> str:

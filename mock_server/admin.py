@@ -126,7 +126,7 @@ class Admin:
              "clear the pending fault of one operation (204; 404 when none is pending)"),
             ("GET", "/__mock__/requests", self.requests,
              "the session's last requests, newest first, with why each was refused and which layer answered "
-             "(?limit=1-200, default 50; ?after=ID: only newer ones)"),
+             "(?limit=1-200, default 50; ?after=ID: only newer ones; ?docs=1: Swagger UI's own requests too)"),
             ("GET", "/__mock__/sessions", self.session_list,
              "the sessions (X-Mock-Session; null is the default one) with their requests, faults and experiments"),
             ("GET", "/__mock__/operations", self.operation_list,
@@ -236,7 +236,8 @@ class Admin:
     async def requests(self, request: Request) -> Response:
         limit = _int_param(request, "limit", 50, 1, 200)
         after = _int_param(request, "after", 0, 0, 2**53)
-        return _json(self._session(request).history.latest(limit, after=after))
+        docs = request.query_params.get("docs", "") in ("1", "true")
+        return _json(self._session(request).history.latest(limit, after=after, docs=docs))
 
     async def session_list(self, request: Request) -> Response:
         listed = []

@@ -4,11 +4,11 @@
       → ErrorResponses → Authentication → RequestValidation [→ Connexion's response validation]
       → Dispatcher → handlers → rules → store
 
-Connexion serves Swagger UI and the spec documents, and with `--validate-responses` checks every
-response against the spec; both through its documented parts (`ConnexionMiddleware` with a chosen
-middleware list, `add_api`, a function resolver, `SwaggerUIOptions`). Routing, credentials and
-request validation are the mock's own plain-Starlette layers above, built once from the spec (see
-README "How the mock is built" for why).
+Connexion serves Swagger UI (the spec documents beside it are the mock's own, docs.py), and with
+`--validate-responses` checks every response against the spec; both through its documented parts
+(`ConnexionMiddleware` with a chosen middleware list, `add_api`, a function resolver,
+`SwaggerUIOptions`). Routing, credentials and request validation are the mock's own plain-Starlette
+layers above, built once from the spec (see docs/contributor.md, "How the mock is built", for why).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .admin import Admin, AdminPrefix
 from .auth import DEFAULT_JWT_SECRET, Authentication, Authenticator
 from .clock import Clock
 from .dispatch import Dispatcher, Handler
-from .docs import BuiltOnceDocuments
+from .docs import SpecDocuments
 from .edge import ContractEdge
 from .error_responses import ErrorResponses
 from .errors import NotFound
@@ -133,8 +133,9 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
     api = RequestValidation(api, contract, ValidatorCache(contract.response_only_fields), body_timeout=body_timeout)
     api = Authentication(api, contract, authenticator)
     api = ErrorResponses(api)
-    docs = ErrorResponses(BuiltOnceDocuments(_connexion(_not_found, contract, [SwaggerUIMiddleware], operations),
-                                             BASE_PATH))
+    # Swagger UI from Connexion; the documents it reads are the contract as written (docs.py).
+    docs = ErrorResponses(SpecDocuments(_connexion(_not_found, contract, [SwaggerUIMiddleware], operations),
+                                        BASE_PATH, contract.document))
     api = ContractEdge(api, contract, docs=docs)
 
     controls = None

@@ -21,7 +21,7 @@ class ContractEdge:
       Prism's query preferences (`__code`, `__example`, `__delay`, `__dynamic`), taken out of the
       query string before strict query validation sees it (`overrides.take_query_preferences`);
     * an unknown path is 404, a known path with another method 405 with an `Allow` header listing
-      every method of that path; OPTIONS answers 204 with it;
+      every method of that path and OPTIONS; OPTIONS answers 204 with the same list;
     * a body announced by `Content-Length` as larger than the limit is 413 at once (request
       validation reads the others within the limits, after the credentials were checked).
     Swagger UI (`…/ui`, `…/ui/…`) and the served spec (`…/openapi.json`, `…/openapi.yaml`) go to
@@ -54,12 +54,13 @@ class ContractEdge:
             return
         route, path_params = found
         method = scope["method"]
+        allowed = (*route.methods, "OPTIONS")  # the same list in a 405 and in the answer to OPTIONS
         if method == "OPTIONS":
-            await Response(status_code=204, headers={"Allow": ", ".join((*route.methods, "OPTIONS"))})(
+            await Response(status_code=204, headers={"Allow": ", ".join(allowed)})(
                 scope, receive, answered_by(send, Outcome("routing")))
             return
         if method not in route.methods:
-            await _refuse(MethodNotAllowed(method, route.methods), None, scope, receive, send)
+            await _refuse(MethodNotAllowed(method, allowed), None, scope, receive, send)
             return
         operation_id = route.operations[method]
         headers = Headers(scope=scope)

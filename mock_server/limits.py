@@ -1,4 +1,4 @@
-"""Every limit the mock holds a request to, in one place (README's "Reliability and security" lists them).
+"""Every limit the mock holds a request to, in one place (docs/operator.md, "Reliability and security", lists them).
 
 They bound the work one request can cause, so that whatever arrives is answered in time linear in
 its size and no request holds up the others.

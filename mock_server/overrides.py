@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -112,7 +113,7 @@ class ResponseOverrides:
             raise FieldErrors.single(_source("dynamic", from_query), _DYNAMIC.format(value=clip(prefer["dynamic"], 40)),
                                      layer="forced")
         delay = self._delay(prefer, from_query)
-        override = self._override(routed.operation_id, prefer, from_query, faults)
+        override = self._override(routed.operation_id, prefer, from_query, faults, routed.path_params)
         if delay:
             await asyncio.sleep(delay / 1000)
         return override
@@ -132,7 +133,7 @@ class ResponseOverrides:
         return delay
 
     def _override(self, operation_id: str, prefer: dict[str, str], from_query: dict[str, str],
-                  faults: Faults) -> tuple[Response, Outcome] | None:
+                  faults: Faults, path_params: Mapping[str, str] | None = None) -> tuple[Response, Outcome] | None:
         fault = faults.take(operation_id)
         if fault is None and "code" not in prefer and "example" not in prefer:
             return None
@@ -145,13 +146,15 @@ class ResponseOverrides:
             raise FieldErrors.single(_source("code", from_query),
                                      f"code={clip(code, 40)} is not documented for {operation_id}; "
                                      f"documented: {', '.join(responses)}.", layer="forced")
-        answer = self._answer(operation_id, code, prefer.get("example"), responses, _source("example", from_query))
+        answer = self._answer(operation_id, code, prefer.get("example"), responses, _source("example", from_query),
+                              path_params or {})
         asked = ", ".join(f"{k}={v}" for k, v in prefer.items() if k != "delay")
         return answer, Outcome("forced", operation_id,
                                forced=clip(("query: " if from_query else "Prefer: ") + asked, 200))
 
     def _answer(self, operation_id: str, code: str, example: str | None,
-                responses: dict[str, dict[str, Any]], example_field: str = "Prefer") -> Response:
+                responses: dict[str, dict[str, Any]], example_field: str = "Prefer",
+                path_params: Mapping[str, str] | None = None) -> Response:
         status = int(code)
         headers = {"Retry-After": "1"} if status in (429, 503) else {}
         if status == 401:
@@ -167,4 +170,29 @@ class ResponseOverrides:
         if not examples:
             return Response(status_code=status, headers=headers)
         body = examples[example] if example is not None else next(iter(examples.values()))
+        body = _with_requested_ids(body, self._path_examples(operation_id), path_params or {})
         return Response(jsonio.dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+    def _path_examples(self, operation_id: str) -> dict[str, str]:
+        """The spec's example value of each path parameter of the operation (`experiment_id: exp_9f8b7c6d`)."""
+        found = {}
+        for parameter in self.contract.operations()[operation_id]["parameters"]:
+            parameter = self.contract.resolve(parameter)
+            if parameter.get("in") == "path" and isinstance(parameter.get("example"), str):
+                found[parameter["name"]] = parameter["example"]
+        return found
+
+
+def _with_requested_ids(body: Any, examples: dict[str, str], requested: Mapping[str, str]) -> Any:
+    """A forced example that names the path parameter's example id (`No experiment 'exp_9f8b7c6d'`)
+    names the id the request asked for instead, as the real answer would."""
+    if isinstance(body, str):
+        for name, example in examples.items():
+            if name in requested:
+                body = body.replace(example, requested[name])
+        return body
+    if isinstance(body, dict):
+        return {key: _with_requested_ids(value, examples, requested) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_with_requested_ids(item, examples, requested) for item in body]
+    return body

@@ -122,7 +122,7 @@ class RequestLog:
     def _record(self, scope: Scope, status: int, outcome: Outcome, request_body: _Capture,
                 response_body: _Capture, seconds: float) -> None:
         operation_id = outcome.operation_id  # None for what no operation takes (404, 405, OPTIONS)
-        errors, total = self._errors(outcome.error, operation_id, status) if status >= 400 else ([], 0)
+        errors, total = self._errors(outcome.error, operation_id, status, outcome.layer) if status >= 400 else ([], 0)
         session = session_name(Headers(scope=scope))
         mask = self.mask
         errors = [{**e, "field": e["field"] and mask(e["field"]), "message": mask(e["message"])} for e in errors]
@@ -154,9 +154,13 @@ class RequestLog:
                                printable(reasons))
 
     def _errors(self, error: ApiError | None, operation_id: str | None,
-                status: int) -> tuple[list[dict[str, Any]], int]:
+                status: int, layer: str = "") -> tuple[list[dict[str, Any]], int]:
         """The first MAX_LOGGED_ERRORS errors of the answer (texts cut short), and how many it had."""
         spec = self._response_pointer(operation_id, status)
+        if layer == "forced" and operation_id:
+            # A refused Prefer or __code (a status or example the operation does not document): the place
+            # to look is the operation's documented responses, not the 400 it was answered with.
+            spec = json_pointer((*self.contract.operation_pointer(operation_id), "responses"))
         if isinstance(error, FieldErrors) and error.details and operation_id:
             shown = [{"field": _short(d.field), "rule": d.rule, "message": _short(d.message),
                       "spec": json_pointer(self.contract.follow(self._schema_base(operation_id, error, d.field),

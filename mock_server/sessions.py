@@ -53,27 +53,37 @@ class Faults:
 
 
 class RequestHistory:
-    """The session's last requests, newest first, each with an `id` that grows within the session."""
+    """The session's last requests, newest first, each with an `id` that grows within the session.
+
+    What the documentation answered (Swagger UI's page, its assets, the spec documents: about six
+    requests per page load) is kept apart, in a window of its own: it is shown only when asked for and
+    never pushes the API calls out of theirs."""
 
     def __init__(self, size: int = REQUEST_HISTORY_SIZE) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._docs: deque[dict[str, Any]] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def add(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             entry = {"id": next(self._ids), **entry}
-            self._entries.appendleft(entry)
+            (self._docs if entry.get("layer") == "docs" else self._entries).appendleft(entry)
             return entry
 
-    def latest(self, limit: int, *, after: int = 0) -> list[dict[str, Any]]:
-        """Up to `limit` entries, newest first, only those with an id greater than `after`."""
+    def latest(self, limit: int, *, after: int = 0, docs: bool = False) -> list[dict[str, Any]]:
+        """Up to `limit` entries, newest first, only those with an id greater than `after`; the
+        documentation's own requests too when `docs`."""
         with self._lock:
-            return [e for e in itertools.islice(self._entries, limit) if e["id"] > after]
+            entries = list(itertools.islice(self._entries, limit))
+            if docs:
+                entries = sorted([*entries, *itertools.islice(self._docs, limit)], key=lambda e: -int(e["id"]))
+            return [e for e in entries[:limit] if e["id"] > after]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._docs.clear()
 
 
 @dataclass

@@ -10,21 +10,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .bundle import LineIndex as LineIndex  # re-exported: where the suite and the linter find it
+from .bundle import Pointer as Pointer
+from .bundle import bundle
 
 # The contract as the package ships it: `mock_server/openapi.yaml` links to the repository's
 # `openapi.yaml` (the one source), and a built wheel carries a copy.
 SPEC_PATH = Path(str(resources.files("mock_server") / "openapi.yaml"))
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-Pointer = tuple[str, ...]  # a node's place in the document: ("paths", "/experiments/", "post")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MISSING = object()
 
 
 def load_document(path: Path = SPEC_PATH) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        document: dict[str, Any] = yaml.load(fh, Loader=_Loader)
-    return document
+    """The contract at `path` as one document (a contract split across files is bundled, see bundle.py)."""
+    return bundle(path).document
 
 
 @dataclass(frozen=True)
@@ -216,36 +215,3 @@ def walk(node: Any, pointer: Pointer = ()) -> Iterator[tuple[Pointer, Any]]:
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from walk(value, (*pointer, str(index)))
-
-
-class LineIndex:
-    """The line and column of every node of a YAML text, by pointer (a key's own position for a
-    mapping value), for messages that point into the file rather than the loaded data."""
-
-    def __init__(self, text: str) -> None:
-        self.positions: dict[Pointer, tuple[int, int]] = {}
-        root = yaml.compose(text, Loader=_Loader)
-        if root is not None:
-            self._index(root, ())
-
-    @classmethod
-    def of(cls, path: Path) -> LineIndex:
-        return cls(path.read_text(encoding="utf-8"))
-
-    def _index(self, node: yaml.Node, pointer: Pointer) -> None:
-        self.positions[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                child = (*pointer, str(key.value))
-                self._index(value, child)
-                self.positions[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, value in enumerate(node.value):
-                self._index(value, (*pointer, str(index)))
-
-    def where(self, pointer: Pointer) -> tuple[int, int]:
-        """(line, column), 1-based, of the node at `pointer` or of its nearest ancestor in the file."""
-        for cut in range(len(pointer), -1, -1):
-            if pointer[:cut] in self.positions:
-                return self.positions[pointer[:cut]]
-        return (1, 1)

@@ -8,7 +8,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from mock_server.spec import HTTP_METHODS, Contract, LineIndex, Pointer, json_pointer
+from mock_server.bundle import Bundle
+from mock_server.spec import HTTP_METHODS, Contract, Pointer, json_pointer
 
 Severity = Literal["error", "warning"]
 
@@ -24,7 +25,7 @@ class Issue:
 @dataclass(frozen=True)
 class Rule:
     """A rule of the linter: its id (printed with every finding), its severity (only errors fail a
-    run), one line saying what it checks (`--list-rules`, README) and the check itself."""
+    run), one line saying what it checks (`--list-rules`, docs/api-owner.md) and the check itself."""
 
     id: str
     severity: Severity
@@ -70,11 +71,19 @@ class LintedSpec:
     """The spec under lint: its data read through the mock's `Contract` (so `$ref`s resolve the way
     the mock resolves them), the line of every node, and the file it came from."""
 
-    def __init__(self, path: Path, document: dict[str, Any], lines: LineIndex) -> None:
+    def __init__(self, path: Path, document: dict[str, Any], sources: Bundle) -> None:
         self.path = path
         self.data = document
         self.contract = Contract(document)
-        self.lines = lines
+        self.sources = sources  # where each node is written (another file than `path` in a split contract)
+
+    def where(self, pointer: Pointer, display: str | None = None) -> tuple[str, int, int]:
+        """The file (as `display` names the root), line and column where the node at `pointer` is written."""
+        file, line, column = self.sources.where(pointer)
+        name = self.sources.name(file)
+        if display is not None and file == self.sources.root:
+            name = display
+        return name, line, column
 
     def locate(self, node: Any, pointer: Pointer) -> tuple[Any, Pointer]:
         """`node` with local `$ref`s followed, and where the target is in the document."""
@@ -99,5 +108,5 @@ class LintedSpec:
                     yield resolved, where
 
     def finding(self, rule: Rule, issue: Issue, display: str) -> Finding:
-        line, column = self.lines.where(issue.pointer)
-        return Finding(display, line, column, rule.severity, rule.id, issue.message, json_pointer(issue.pointer))
+        file, line, column = self.where(issue.pointer, display)
+        return Finding(file, line, column, rule.severity, rule.id, issue.message, json_pointer(issue.pointer))

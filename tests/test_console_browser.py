@@ -145,6 +145,7 @@ def test_the_console_shows_a_rejected_patch_live_and_its_reset_button_resets_the
             # a change the reset must undo, then a PATCH the contract refuses
             assert api.patch(f"{BASE}/{COMPLETED_ID}/", json={"name": "Renamed from the test"}).status_code == 200
             api.get(f"{BASE}/{COMPLETED_ID}/")
+            assert api.get("/api/v2/openapi.json").status_code == 200  # what Swagger UI asks for: hidden by default
             refused = api.patch(f"{BASE}/{COMPLETED_ID}/", json={"batch_size": 0, "description": "too small"})
             assert refused.status_code == 400 and "batch_size" in refused.json()
             page.wait_for("[...document.querySelectorAll('#requests tr.req.rejected')].some(r => "
@@ -156,6 +157,16 @@ def test_the_console_shows_a_rejected_patch_live_and_its_reset_button_resets_the
             assert page.evaluate("document.querySelector('#requests tr.why a').getAttribute('href')") == \
                 "/api/v2/ui/#/Experiments/updateExperiment"
             assert page.evaluate("document.querySelectorAll('#requests tr.req').length") == 3
+            assert page.evaluate("document.querySelector('#loading-requests').hidden")
+            # a path wraps only after a slash: a <wbr> there, and no rule that breaks inside a word
+            assert page.evaluate("document.querySelectorAll('#requests tr.req td:nth-child(3) wbr').length") > 0
+            assert page.evaluate("getComputedStyle(document.querySelector('#requests tr.req td:nth-child(3)'))"
+                                 ".wordBreak") == "normal"
+            page.click("#show-docs")
+            page.wait_for("[...document.querySelectorAll('#requests tr.req')].some(r => "
+                          "r.innerText.includes('openapi.json'))", "Swagger UI's request, once asked for")
+            page.click("#show-docs")
+            page.wait_for("document.querySelectorAll('#requests tr.req').length === 3", "it hidden again")
             assert page.wait_for("document.querySelector('#experiments').innerText.includes('Renamed from the test')",
                                  "the renamed experiment")
 

@@ -98,7 +98,7 @@ def test_the_request_cap_counts_every_request_and_stops_the_run_with_exit_2():
 
 
 def test_the_documented_schemathesis_command_passes_against_the_mock(tmp_path):
-    """README's by-hand `st run` (hooks and the token from schemathesis.toml) finds nothing."""
+    """docs/qa.md's by-hand `st run` (hooks and the token from schemathesis.toml) finds nothing."""
     with serve(build(None)) as origin:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
         result = subprocess.run(
@@ -109,3 +109,20 @@ def test_the_documented_schemathesis_command_passes_against_the_mock(tmp_path):
             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout
+
+
+def test_the_verdict_prints_on_a_terminal_without_a_window_size():
+    # `script` runs the suite on a pty that reports 0x0 columns and lines, as some CI runners and editors do.
+    import shlex
+    import shutil
+
+    script = shutil.which("script")
+    if script is None:
+        import pytest
+        pytest.skip("util-linux's script is not installed")
+    command = shlex.join([sys.executable, "-m", "contract_tests", "-k", "test_rules_reads and summary"])
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_") and k != "CI"}
+    result = subprocess.run([script, "-qec", command, "/dev/null"], cwd=ROOT, env=clean, capture_output=True,
+                            text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "violations: 0" in result.stdout and " passed" in result.stdout, result.stdout[-3000:]

@@ -120,6 +120,7 @@ def started(monkeypatch):
         served.update(app=app, **options)
 
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(cli, "_port_problem", lambda host, port: None)  # addresses this machine may not have
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: served.update(log_config=config))
     monkeypatch.delenv("MOCK_JWT_SECRET", raising=False)
 

@@ -1,10 +1,11 @@
-"""First steps work as printed: the banner's commands, `/__mock__/`, `--spec`, the first install, README."""
+"""First steps work as printed: the banner's commands, `/__mock__/`, `--spec`, the first install, the docs."""
 
 from __future__ import annotations
 
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import jwt
@@ -31,6 +32,7 @@ def started(monkeypatch):
 
     served: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.setattr(cli, "_port_problem", lambda host, port: None)  # nothing is served: the port may be taken
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
     monkeypatch.delenv("MOCK_JWT_SECRET", raising=False)
 
@@ -116,8 +118,22 @@ def test_the_first_install_says_what_it_is_doing():
     assert "$(VENV)" in echo and "pinned" in echo and "minute" in echo
 
 
-def test_readme_lifecycle_example_starts_a_pending_experiment():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_lifecycle_example_starts_a_pending_experiment():
+    readme = (ROOT / "docs" / "frontend.md").read_text(encoding="utf-8")
     started_ids = re.findall(r"__mock__/experiments/(\w+)/lifecycle[^\n]*\n[^\n]*\"start\"", readme)
     experiments = {e["id"]: e for e in yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))["experiments"]}
     assert started_ids and all(experiments[i].get("status", "pending") == "pending" for i in started_ids)
+
+
+def test_make_test_names_each_missing_prerequisite_on_one_line(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)  # Python there; no node, npm or chromium
+    result = subprocess.run(["/bin/bash", str(ROOT / "tools" / "check-prerequisites")], cwd=ROOT,
+                            env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("missing: ") for line in lines)
+    assert "Node 20 or newer and npm" in lines[0] and "chromium" in lines[1]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^test: prerequisites ", makefile, re.M)  # checked before pytest runs

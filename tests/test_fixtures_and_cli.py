@@ -117,3 +117,18 @@ def test_server_starts_and_answers(tmp_path):
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert "sk_live_acme_dev_4f7d2c9a1b8e" in output and "/api/v2/ui/" in output
+
+
+def test_a_busy_port_is_one_line_and_exit_2_before_the_banner(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "mock_server", "--port", str(port)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""  # no banner for a mock that will not run
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot listen on 127.0.0.1:{port}: address already in use")

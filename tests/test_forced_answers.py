@@ -72,3 +72,11 @@ def test_parse_prefer_reads_items_in_one_pass(text, parsed):
     started = time.perf_counter()
     assert parse_prefer(text) == parsed
     assert time.perf_counter() - started < 0.1
+
+
+@pytest.mark.parametrize("forced", [{"headers": {"Prefer": "code=404"}}, {"params": {"__code": "404"}}])
+def test_a_forced_404_names_the_requested_id(client, forced):
+    response = client.get(f"{BASE}/exp_asked_for/", headers={**AUTH, **forced.get("headers", {})},
+                          params=forced.get("params"))
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No experiment 'exp_asked_for' in this organization."}

@@ -89,3 +89,42 @@ def test_strict_typescript_compiles_against_the_generated_types(node_tools: Path
     compiled = subprocess.run([str(node_tools / "tsc"), "-p", "tsconfig.json"], cwd=TS, capture_output=True, text=True,
                               timeout=300)
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+
+
+# -- generators pointed at the running mock ------------------------------------------------------------------
+
+def _python_client_files(source: list[str], out: Path) -> set[str]:
+    out.parent.mkdir(parents=True)
+    config = out.parent / "config.yaml"
+    config.write_text("post_hooks: []\n")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("openapi-python-client")), "generate", *source,
+         "--output-path", str(out), "--meta", "none", "--config", str(config)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return {str(p.relative_to(out)) for p in out.rglob("*.py")}
+
+
+def test_the_python_client_from_the_running_mock_equals_the_one_from_the_file(tmp_path) -> None:
+    from_file = _python_client_files(["--path", str(ROOT / "openapi.yaml")], tmp_path / "file" / "client")
+    with serve(build_app().asgi) as origin:
+        from_url = _python_client_files(["--url", f"{origin}/api/v2/openapi.json"], tmp_path / "url" / "client")
+    assert from_url == from_file  # the same models (named types) and the same operations
+    assert len([f for f in from_file if f.startswith("models/")]) < 100  # named types, not one per inline copy
+    for name in from_file:
+        assert (tmp_path / "url" / "client" / name).read_text() == (tmp_path / "file" / "client" / name).read_text()
+
+
+def test_typescript_types_from_the_running_mock_equal_those_from_the_file(node_tools: Path, tmp_path) -> None:
+    def generate(source: str, out: Path) -> str:
+        result = subprocess.run([str(node_tools / "openapi-typescript"), source, "-o", str(out)], cwd=TS,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0 and "⚠" not in result.stdout + result.stderr, result.stdout + result.stderr
+        return out.read_text()
+
+    from_file = generate(str(ROOT / "openapi.yaml"), tmp_path / "file.d.ts")
+    with serve(build_app().asgi) as origin:
+        from_json = generate(f"{origin}/api/v2/openapi.json", tmp_path / "json.d.ts")
+        from_yaml = generate(f"{origin}/api/v2/openapi.yaml", tmp_path / "yaml.d.ts")
+    assert from_json == from_file and from_yaml == from_file
+    assert "ExperimentCreate: {" in from_file and "createExperiment: {" in from_file

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from mock_server import jsonio
 from mock_server.app import build_app
-from mock_server.docs import BuiltOnceDocuments
+from mock_server.docs import SpecDocuments
 from mock_server.limits import MAX_HEADER_BYTES, MAX_JSON_DEPTH, MAX_REPORTED_ERRORS, MAX_URL_BYTES
 
 AUTH = {"Authorization": f"Bearer {ACME_KEY}"}
@@ -301,22 +301,22 @@ def test_the_body_bound_defaults_to_ten_seconds():
 # -- served documents ------------------------------------------------------------------------------------------
 
 def test_spec_documents_are_built_once():
-    built = []
+    passed = []
 
-    async def documents(scope, receive, send):
-        built.append(scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/yaml")]})
-        await send({"type": "http.response.body", "body": b"openapi: 3.0.3\n"})
+    async def swagger_ui(scope, receive, send):
+        passed.append(scope["path"])
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
-    cached = BuiltOnceDocuments(documents, "/api/v2")
+    documents = SpecDocuments(swagger_ui, "/api/v2", {"openapi": "3.0.3", "paths": {}})
 
-    async def fetch_twice():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cached), base_url="http://127.0.0.1") as http:
+    async def fetch_three_times():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=documents), base_url="http://127.0.0.1") as http:
             return [await http.get("/api/v2/openapi.yaml") for _ in range(3)]
 
-    responses = asyncio.run(fetch_twice())
-    assert built == ["/api/v2/openapi.yaml"]
-    assert all(r.status_code == 200 and r.text == "openapi: 3.0.3\n" for r in responses)
+    responses = asyncio.run(fetch_three_times())
+    assert passed == [] and list(documents._bodies) == [("", "/api/v2/openapi.yaml")]
+    assert all(r.status_code == 200 and r.text.startswith("openapi: 3.0.3\n") for r in responses)
 
 
 def test_the_served_yaml_is_answered_fast_after_the_first_time(client):

@@ -23,16 +23,17 @@ def test_unknown_path_is_404_json(client):
 
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
-    ("DELETE", "/", "GET, POST"),
-    ("PUT", "/list/", "GET, POST"),
-    ("DELETE", "/summary/", "GET, POST"),
-    ("POST", f"/{COMPLETED_ID}/", "GET, PUT, DELETE, PATCH"),
+    ("DELETE", "/", "GET, POST, OPTIONS"),
+    ("PUT", "/list/", "GET, POST, OPTIONS"),
+    ("DELETE", "/summary/", "GET, POST, OPTIONS"),
+    ("POST", f"/{COMPLETED_ID}/", "GET, PUT, DELETE, PATCH, OPTIONS"),
 ])
 def test_wrong_method_is_405_with_every_method_of_the_path(client, method, path, allow):
     response = client.request(method, BASE + path, headers=AUTH)
     assert response.status_code == 405
     assert response.headers["Allow"] == allow
     assert response.json() == {"detail": f'Method "{method}" not allowed.'}
+    assert client.options(BASE + path).headers["Allow"] == allow  # the 405 and OPTIONS agree
 
 
 def test_options_lists_methods(client):

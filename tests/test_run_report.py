@@ -99,6 +99,12 @@ def test_the_file_is_written_whole_in_a_new_folder(tmp_path):
     write(target, report(prefix="ct-second"))
     assert "ct-second" in target.read_text(encoding="utf-8")
     assert [p.name for p in target.parent.iterdir()] == ["contract.html"]  # no partial file left behind
+    previous = os.umask(0o022)
+    try:
+        write(target, report())
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o777 == 0o644  # the user's umask, as the JUnit file beside it (not 600)
     assert schemathesis_dir(str(target), ("coverage", "examples")) == \
         target.parent / "contract-schemathesis" / "coverage-examples"
 
@@ -111,12 +117,13 @@ def test_operation_rows_put_schemathesis_cases_and_gate_counts_on_each_spec_oper
 
     rows = {row.name: row for row in operation_rows(assumptions(), {"replaceExperiment": Counter({400: 3, 200: 2}),
                                                                       "GET (no operation)": Counter({404: 1})},
-                                                    [Result()])}
+                                                    [Result()], {"GET (no operation)": {"/experiments/x/runs/"}})}
     assert rows["replaceExperiment"].cases == {"coverage": 3} and rows["replaceExperiment"].requests == 5
     assert rows["replaceExperiment"].spec.startswith("openapi.yaml:")
     assert rows["TRACE (no operation)"].cases == {"coverage": 1}  # a method the spec lacks: one row per method
     assert rows["TRACE (no operation)"].label == "/experiments/"
     assert rows["GET (no operation)"].statuses == Counter({404: 1})
+    assert rows["GET (no operation)"].label == "/experiments/x/runs/"  # the paths the gate saw, not only a method
     assert rows["getExperimentSummary"].requests == 0  # every operation of the spec has its row
 
 
@@ -153,8 +160,8 @@ def test_the_follower_hands_on_each_complete_line_once(tmp_path):
 # -- the progress display --------------------------------------------------------------------------
 
 def test_progress_shows_only_on_a_terminal_outside_ci_unless_turned_off():
-    def wanted(isatty=True, environ=None, no_progress=False, contract_only=True):
-        return progress.wanted(isatty=isatty, environ=environ or {}, no_progress=no_progress,
+    def wanted(isatty=True, environ=None, no_progress=False, contract_only=True, size=(120, 40)):
+        return progress.wanted(isatty=isatty, environ=environ or {}, no_progress=no_progress, size=size,
                                contract_only=contract_only)
 
     assert wanted()
@@ -163,6 +170,7 @@ def test_progress_shows_only_on_a_terminal_outside_ci_unless_turned_off():
     assert not wanted(no_progress=True)
     assert not wanted(contract_only=False)
     assert not wanted(environ={"TERM": "dumb"})
+    assert not wanted(size=(0, 0))  # a pty without a window size (`script -qc ... /dev/null`)
     package = str(ROOT / "contract_tests")
     assert progress.contract_only([package]) and progress.contract_only([f"{package}/test_rules_patch.py::test_x"])
     assert not progress.contract_only([str(ROOT / "tests"), package]) and not progress.contract_only([])
@@ -235,3 +243,11 @@ def test_the_report_of_a_run_against_a_broken_deployment_reads_in_chromium(tmp_p
     assert "Nothing left over." in text
     link = re.search(r'<a href="(contract-schemathesis/examples/index\.html)">', dom)
     assert link and (page_file.parent / link.group(1)).is_file()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert page_file.stat().st_mode & 0o777 == 0o666 & ~umask  # readable as the user's umask says, not 600
+    theirs = written[1].read_text(encoding="utf-8")
+    for href in re.findall(r'href="([^"#][^"]*)"', theirs):  # every link of Schemathesis' page resolves after the run
+        if not href.startswith(("http://", "https://", "data:")):
+            assert (written[1].parent / href.removeprefix("file://")).exists(), href
+    assert "contract-schemathesis-" not in theirs  # no link into the run's deleted temporary folder

@@ -21,7 +21,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   session: sessionFromHash(), token: sessionStorage.getItem("mock-console-token") || "",
   entries: [], after: 0, selected: null, operations: {}, polling: null, tick: 0,
-  expanded: new Set(), specNodes: {}, shownKeys: "",
+  expanded: new Set(), specNodes: {}, shownKeys: "", loaded: false,
 };
 
 function sessionFromHash() {
@@ -176,7 +176,7 @@ function renderRequests() {
                         onclick: () => select(entry)},
       el("td", {}, clock(entry.time)),
       el("td", {class: "method"}, entry.method),
-      el("td", {}, entry.path),
+      el("td", {}, breakable(entry.path)),
       el("td", {}, statusBadge(entry.status), entry.forced ? [" ", el("span", {class: "tag forced"}, "forced")] : null),
       el("td", {}, entry.ms),
       el("td", {}, sessionLabel(entry.session !== undefined ? entry.session : state.session || null))));
@@ -186,10 +186,16 @@ function renderRequests() {
     }
   }
   body.replaceChildren(...rows);
-  $("no-requests").hidden = state.entries.length > 0;
+  $("loading-requests").hidden = state.loaded;
+  $("no-requests").hidden = !state.loaded || state.entries.length > 0;
   const rejected = state.entries.filter((e) => e.status >= 400).length;
   $("count").textContent = state.entries.length
     ? `${shown.length} shown of ${state.entries.length}, ${rejected} with 4xx/5xx` : "";
+}
+
+// A path may wrap only after a "/" (a <wbr> there), never inside an id or a word.
+function breakable(path) {
+  return String(path).split("/").flatMap((part, index) => (index ? [el("wbr"), "/" + part] : [part]));
 }
 
 function entryKey(entry) {
@@ -237,7 +243,9 @@ function clearStory() {
 
 async function pollRequests() {
   const incremental = state.after > 0;
-  const fresh = await call("GET", "/requests?limit=200" + (incremental ? `&after=${state.after}` : ""));
+  // Swagger UI's own requests (its page, assets and the spec documents) only when asked for.
+  const docs = $("show-docs").checked ? "&docs=1" : "";
+  const fresh = await call("GET", "/requests?limit=200" + docs + (incremental ? `&after=${state.after}` : ""));
   if (incremental) {
     if (fresh.length) state.entries = fresh.concat(state.entries).slice(0, KEEP);
   } else {
@@ -247,7 +255,9 @@ async function pollRequests() {
   const ids = state.entries.map((e) => e.id).filter((id) => Number.isInteger(id));
   state.after = ids.length ? Math.max(...ids) : 0;
   const keys = state.entries.map(entryKey).join("\n");
-  if (keys !== state.shownKeys) { state.shownKeys = keys; renderRequests(); }
+  const first = !state.loaded;
+  state.loaded = true;
+  if (keys !== state.shownKeys || first) { state.shownKeys = keys; renderRequests(); }
 }
 
 // -- sessions, experiments, faults ----------------------------------------------------------------------
@@ -256,7 +266,8 @@ async function refreshSessions() {
   const sessions = await call("GET", "/sessions");
   const current = sessions.find((s) => (s.session || "") === state.session);
   // Reset elsewhere (another tab, a test's fixture): the mock holds fewer entries than this page saw. It keeps 200.
-  if (current && (current.last_request_id < state.after || Math.min(state.entries.length, 200) > current.requests)) {
+  const api = state.entries.filter((e) => e.layer !== "docs").length; // the count the mock gives is of API calls
+  if (current && (current.last_request_id < state.after || Math.min(api, 200) > current.requests)) {
     state.after = 0; state.entries = []; clearStory();
   }
   const picker = $("session");
@@ -364,6 +375,10 @@ async function start() {
   });
   $("session").addEventListener("change", () => switchSession($("session").value));
   for (const id of ["filter-status", "filter-operation", "filter-text"]) $(id).addEventListener("input", renderRequests);
+  $("show-docs").addEventListener("change", () => {
+    state.after = 0; state.entries = []; state.shownKeys = "";
+    pollRequests().catch(() => {});
+  });
   $("reset").addEventListener("click", () => act(async () => {
     await call("POST", "/reset");
     state.entries = []; state.after = 0; clearStory(); renderRequests();
