@@ -43,6 +43,7 @@ from .limits import (
 )
 
 MAX_MESSAGE_BYTES = 4 * MAX_BODY_BYTES + MAX_HEAD_BYTES  # after a head: the body, chunk framing and a trailer
+LINGER_SECONDS = 2.0  # after an answer that closes: what still arrives is read and dropped, so the client gets it
 _HEAD_SLICE = 8 * 1024
 _BODY_SLICE = 64 * 1024
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 413: b"Content Too Large", 414: b"URI Too Long",
@@ -62,6 +63,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.in_body = False
         self.body_bytes = 0
         self.head_timer: asyncio.TimerHandle | None = None
+        self.discarding = False  # answered and closing: what still arrives is dropped
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -75,6 +77,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.discarding:
+            return
         if self.held:
             self.held += data  # reading is paused: at most one more read arrives
             self.flow.pause_reading()
@@ -84,7 +88,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def feed(self, data: bytes) -> None:
         offset = 0
         while offset < len(data):
-            if self.transport.is_closing() or self.parser is None:
+            if self.transport.is_closing() or self.parser is None or self.discarding:
                 return
             if len(self.pipeline) >= MAX_PIPELINED_REQUESTS:
                 self.held = data[offset:]
@@ -166,11 +170,21 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()  # an answer is under way: nothing else can be said on this connection
 
     def answer(self, status: int, detail: str) -> None:
-        """A JSON error in the API's shape, then the connection closed (the rest of the request is not read)."""
+        """A JSON error in the API's shape, then the connection closed. Closing a socket with unread data
+        makes the kernel reset it, and a client still sending would lose the answer: so the write side is
+        shut first and what arrives for LINGER_SECONDS more is read and dropped (as nginx's lingering close)."""
         body = jsonio.dumps({"detail": detail})
         self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
                              b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body))
-        self.transport.close()
+        self.cancel_head_timer()
+        self.held = b""
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.discarding = True
+        self.flow.resume_reading()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 # What every server of the mock runs with: `make mock`, the console scripts and the tests' servers.
