@@ -14,16 +14,22 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from load import read_response  # noqa: E402
 from run import EXPERIMENT, KEY, free_port, start  # noqa: E402
+from servers import probe  # noqa: E402
+
+from mock_server.limits import MAX_EXPERIMENTS_PER_ORGANIZATION, MAX_WORLD_BYTES  # noqa: E402
 
 AUTH = f"Bearer {KEY}"
 ITEM = f"/api/v2/experiments/{EXPERIMENT}/"
@@ -150,6 +156,51 @@ class Row:
     normal_max_ms: float
 
 
+FULL = "bench-full"  # the session filled to its documented limit
+
+
+def full_world_cases() -> list[Case]:
+    """What reads a whole organization's experiments, on a session at MAX_EXPERIMENTS_PER_ORGANIZATION."""
+    session = {"Authorization": AUTH, "Content-Type": "application/json", "X-Mock-Session": FULL}
+    filters = _json({"filters": {"name": {"operator": "icontains", "value": "bench"},
+                                 "status": {"operator": "in", "value": ["pending", "running"]}}})
+    return [
+        Case("full world: GET list page_size=100", "GET", "/api/v2/experiments/?page_size=100", session),
+        Case("full world: POST filtered list, sorted by name", "POST", "/api/v2/experiments/list/?sort_by=name",
+             session, filters),
+        Case("full world: POST export-flagged list (all)", "POST", "/api/v2/experiments/list/", session,
+             _json({"filters": {}, "is_exporting": True})),
+        Case("full world: GET summary", "GET", "/api/v2/experiments/summary/", session),
+        Case("full world: POST filtered summary", "POST", "/api/v2/experiments/summary/", session, filters),
+        Case("full world: GET /__mock__/state", "GET", "/__mock__/state", {"X-Mock-Session": FULL}),
+        Case("full world: POST create past the limit (409)", "POST", "/api/v2/experiments/", session,
+             _json({"dataset_id": "ds_7a6b5c4d", "workflow": [{"type": "wait", "config": {}}],
+                    "evaluator_ids": ["helpfulness"]})),
+    ]
+
+
+async def fill(port: int) -> tuple[int, int]:
+    """Fill session FULL's org_acme up to MAX_EXPERIMENTS_PER_ORGANIZATION experiments, as large as
+    MAX_WORLD_BYTES allows; (experiments, statuses other than 201)."""
+    host = f"127.0.0.1:{port}"
+    pad = max(0, MAX_WORLD_BYTES // MAX_EXPERIMENTS_PER_ORGANIZATION - 900)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    created = refused = 0
+    try:
+        for n in range(MAX_EXPERIMENTS_PER_ORGANIZATION):
+            body = _json({"dataset_id": "ds_7a6b5c4d", "name": f"bench {n}", "evaluator_ids": ["helpfulness"],
+                          "workflow": [{"type": "wait", "config": {"pad": "x" * pad}}]})
+            case = Case("fill", "POST", "/api/v2/experiments/", {"Authorization": AUTH, "X-Mock-Session": FULL,
+                                                                  "Content-Type": "application/json"}, body)
+            writer.write(encode(case, host))
+            status = await asyncio.wait_for(read_response(reader), TIMEOUT)
+            created += status == 201
+            refused += status not in (201, 409)
+    finally:
+        writer.close()
+    return created, refused
+
+
 async def measure(pid: int, port: int, repeats: int) -> tuple[float, list[Row]]:
     host = f"127.0.0.1:{port}"
     await send_once(port, encode(Case("warm", "GET", "/api/v2/openapi.yaml"), host))  # built once, before timing
@@ -159,7 +210,8 @@ async def measure(pid: int, port: int, repeats: int) -> tuple[float, list[Row]]:
     await asyncio.sleep(1.0)
     idle = statistics.median(seconds for _, seconds in latencies) * 1000
     rows = []
-    for case in cases():
+    await fill(port)
+    for case in [*cases(), *full_world_cases()]:
         request = encode(case, host)
         statuses = set()
         started_cpu, started = cpu_seconds(pid), time.perf_counter()
@@ -177,23 +229,35 @@ async def measure(pid: int, port: int, repeats: int) -> tuple[float, list[Row]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5, help="requests per case (default: %(default)s)")
+    parser.add_argument("--no-connections", action="store_true",
+                        help="skip the connection probes (head, pipelining, idle connections: about 90 s)")
     args = parser.parse_args()
     port = free_port()
     mock, _ = start([sys.executable, "-m", "mock_server", "--port", str(port), "--log-level", "error"], port)
     try:
         idle, rows = asyncio.run(measure(mock.pid, port, args.repeats))
+        connections = asyncio.run(probe(mock.pid, port, 65.0)) if not args.no_connections else {}
     finally:
         mock.terminate()
-        mock.wait(timeout=10)
+        try:
+            mock.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            mock.kill()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, {args.repeats} requests per case; "
           f"a normal GET on another connection throughout (idle p50 {idle:.2f} ms)")
     print(f"{'case':46} {'status':>8} {'CPU ms/req':>11} {'GET p50 ms':>11} {'GET max ms':>11}")
     for row in rows:
         status = ",".join(str(s) for s in sorted(row.statuses))
         print(f"{row.name:46} {status:>8} {row.cpu_ms:11.1f} {row.normal_p50_ms:11.2f} {row.normal_max_ms:11.2f}")
+    for what, figures in connections.items():
+        print(f"server bound, {what}: {figures}")
     worst = max(rows, key=lambda r: r.cpu_ms)
+    waits = [r.normal_max_ms for r in rows if not math.isnan(r.normal_max_ms)]
     print(f"worst CPU per request: {worst.cpu_ms:.1f} ms ({worst.name}); worst wait of a normal GET: "
-          f"{max(r.normal_max_ms for r in rows):.1f} ms")
+          f"{max(waits or [math.nan]):.1f} ms")
+    full = max((r for r in rows if r.name.startswith("full world")), key=lambda r: r.cpu_ms)
+    print(f"worst CPU per request on a session at its limit ({MAX_EXPERIMENTS_PER_ORGANIZATION} experiments, "
+          f"{MAX_WORLD_BYTES // 1024 // 1024} MiB): {full.cpu_ms:.1f} ms ({full.name})")
     return 0
 
 

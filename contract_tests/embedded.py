@@ -25,9 +25,10 @@ def free_port() -> int:
 def serve(app: ASGIApp, *, port: int | None = None, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
     """Serve an ASGI app on 127.0.0.1 until the block ends; yields its `http://host:port`."""
     port = port or free_port()
-    # HTTP only (ws="none"): no WebSocket protocol is loaded, so uvicorn's legacy websockets import is never made.
+    from mock_server.server import SERVER_OPTIONS  # the bounded server `make mock` runs (HTTP only: ws="none")
+
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan=lifespan, ws="none"))
+                                           access_log=False, lifespan=lifespan, **SERVER_OPTIONS))
     thread = threading.Thread(target=server.run, name="embedded-mock", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

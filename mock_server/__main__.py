@@ -5,27 +5,61 @@ from __future__ import annotations
 import argparse
 import errno
 import logging.config
+import math
 import os
 import shutil
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from .admin import ADMIN_TOKEN_HEADER
 from .auth import DEFAULT_JWT_SECRET, mint_jwt
 from .fixtures import DEFAULT_FIXTURES, FixtureError
 from .guard import LOOPBACK_NAMES, bind_names, is_loopback
 from .lifecycle import AutoLifecycle
-from .limits import KEEP_ALIVE_SECONDS
 from .logs import log_config
 from .overrides import Latency
 from .reload import Reloading
 
 JWT_SECRET_ENV = "MOCK_JWT_SECRET"
+MAX_SESSIONS_LIMIT = 1000  # each session may hold MAX_WORLD_BYTES of experiments
+MAX_RUN_SECONDS = 7 * 24 * 3600
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option answered in one line (`prog: error: …`, exit 2) instead of usage and error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.strip().isascii() or not text.strip().lstrip("+").isdigit():
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value <= MAX_RUN_SECONDS):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0 and at most {MAX_RUN_SECONDS}")
+    return value
 
 
 def _serve_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m mock_server",
         description="Serve openapi.yaml as a stateful mock of the Experiments API. "
                     "`python -m mock_server mint-jwt --org ORG` prints a dashboard JWT instead.")
@@ -33,7 +67,7 @@ def _serve_parser() -> argparse.ArgumentParser:
                         help="interface to listen on (default: %(default)s; another than loopback makes the mock "
                              "reachable from the network and switches the /__mock__ controls off unless "
                              "--admin-token is given)")
-    parser.add_argument("--port", type=int, default=4010, help="port to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=_whole(0, 65535), default=4010, help="port to listen on (default: %(default)s)")
     parser.add_argument("--spec", type=Path, metavar="PATH",
                         help="the OpenAPI document to serve (default: the openapi.yaml this package ships)")
     parser.add_argument("--fixtures", type=Path, help="fixture file that replaces the default world")
@@ -46,7 +80,7 @@ def _serve_parser() -> argparse.ArgumentParser:
                         help="check every response against the spec too (slower; on in the tests)")
     parser.add_argument("--lifecycle", choices=["manual", "auto"], default="manual",
                         help="auto: new experiments run on a clock (pending, running with progress, completed)")
-    parser.add_argument("--run-seconds", type=float, default=20.0,
+    parser.add_argument("--run-seconds", type=_seconds, default=20.0,
                         help="with --lifecycle auto: how long an experiment runs (default: %(default)s)")
     parser.add_argument("--latency", metavar="MS|MIN-MAX", type=_latency,
                         help="add this delay (or a random one in the range) to every answer")
@@ -59,8 +93,9 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help="a Host name the mock answers to besides localhost, 127.0.0.1 and [::1] (and the "
                              "--host address), repeatable; requests for any other Host are refused")
-    parser.add_argument("--max-sessions", type=int, default=32,
-                        help="X-Mock-Session worlds kept at once, oldest evicted (default: %(default)s)")
+    parser.add_argument("--max-sessions", type=_whole(1, MAX_SESSIONS_LIMIT), default=32,
+                        help="X-Mock-Session worlds kept at once (default: %(default)s); a new one replaces the least "
+                             "recently used one that holds no changes or was idle for an hour, else refused (429)")
     parser.add_argument("--watch", action="store_true",
                         help="reload the spec and the fixtures when they change on disk")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -75,10 +110,11 @@ def _latency(text: str) -> Latency:
 
 
 def _mint_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mock_server mint-jwt",
-                                     description="Print a dashboard JWT for an organization of the mock.")
+    parser = _Parser(prog="python -m mock_server mint-jwt",
+                     description="Print a dashboard JWT for an organization of the mock.")
     parser.add_argument("--org", required=True, help="organization id (org_acme in the default world)")
-    parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default: %(default)s)")
+    parser.add_argument("--ttl", type=_whole(1, 10 * 365 * 24 * 3600), default=3600,
+                        help="seconds until it expires (default: %(default)s)")
     parser.add_argument("--jwt-secret", default=os.environ.get(JWT_SECRET_ENV, DEFAULT_JWT_SECRET),
                         help=f"HS256 secret (env {JWT_SECRET_ENV}); must match the server's")
     return parser
@@ -98,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import MockApp, build_app
+    from .server import SERVER_OPTIONS
     from .spec import SPEC_PATH
 
     spec_path = args.spec or SPEC_PATH
@@ -125,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     if busy:
         print(f"error: cannot listen on {args.host}:{args.port}: {busy}", file=sys.stderr)
         return 2
-    logging_config = log_config(args.log_level, json_lines=args.log_format == "json")
+    credentials = [*mock.store.api_keys(), *([args.admin_token] if args.admin_token else [])]
+    logging_config = log_config(args.log_level, json_lines=args.log_format == "json", api_keys=credentials)
     logging.config.dictConfig(logging_config)
     served = mock.asgi
     if args.watch:
@@ -151,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_network_warning(args, [key for _, key in keys], [*LOOPBACK_NAMES, *allowed_hosts], admin), end="")
     sys.stdout.flush()
     uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
-                access_log=args.log_level == "debug", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                access_log=args.log_level == "debug", **SERVER_OPTIONS)
     return 0
 
 

@@ -237,11 +237,15 @@ class Admin:
         limit = _int_param(request, "limit", 50, 1, 200)
         after = _int_param(request, "after", 0, 0, 2**53)
         docs = request.query_params.get("docs", "") in ("1", "true")
-        return _json(self._session(request).history.latest(limit, after=after, docs=docs))
+        session = self._session(request)
+        own = session.history.latest(limit, after=after, docs=docs)
+        aside = self.sessions.unattributed.latest(limit, after=after, session=session.name)
+        return _json(sorted([*own, *aside], key=lambda entry: -entry["id"])[:limit])
 
     async def session_list(self, request: Request) -> Response:
         listed = []
-        for session in (self.sessions.default, *map(self.sessions.get, self.sessions.names())):
+        found = (self.sessions.find(name) for name in self.sessions.names())
+        for session in (self.sessions.default, *(s for s in found if s is not None)):
             history = session.history.latest(REQUEST_HISTORY_SIZE)
             listed.append({"session": session.name, "requests": len(history),
                            "last_request_id": history[0]["id"] if history else 0,

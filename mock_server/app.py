@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from .guard import LOOPBACK_NAMES, RequestGuard
 from .handlers import Handlers
 from .lifecycle import AutoLifecycle
 from .limits import BODY_TIMEOUT_SECONDS
+from .logs import Masker
 from .overrides import Latency, ResponseOverrides
 from .request_log import RequestLog
 from .request_validation import RequestValidation
@@ -109,6 +111,17 @@ class _Lifespan:
                 return
 
 
+def _origin_check(cors_origins: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a browser `Origin` is one the mock allows (what CORSMiddleware below is given)."""
+    if "*" in cors_origins:
+        return lambda origin: True
+    if cors_origins:
+        allowed = frozenset(cors_origins)
+        return allowed.__contains__
+    local = re.compile(LOCAL_ORIGINS)
+    return lambda origin: local.fullmatch(origin) is not None
+
+
 def build_app(*, fixtures: Path | None = None, world: World | None = None,
               jwt_secret: str = DEFAULT_JWT_SECRET, validate_responses: bool = False,
               cors_origins: Sequence[str] = (), spec_path: Path = SPEC_PATH, lifecycle: AutoLifecycle | None = None,
@@ -142,8 +155,10 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
     if admin:
         controls = ErrorResponses(Admin(contract, sessions, token=admin_token, body_timeout=body_timeout))
     asgi: ASGIApp = AdminPrefix(api, controls)
-    asgi = RequestLog(asgi, contract, sessions, json_lines=log_json, clock=sessions.clock)
-    asgi = RequestGuard(asgi, allowed_hosts=[*LOOPBACK_NAMES, *allowed_hosts])
+    mask = Masker([*sessions.default.store.api_keys(), *([admin_token] if admin_token else [])])
+    asgi = RequestLog(asgi, contract, sessions, json_lines=log_json, clock=sessions.clock,
+                      origin_allowed=_origin_check(cors_origins), mask=mask, credentials_ok=authenticator.accepts)
+    asgi = RequestGuard(asgi, allowed_hosts=[*LOOPBACK_NAMES, *allowed_hosts], mask=mask)
     # For an allowed origin a preflight may ask for any header (as in Prism): what real apps add
     # (traceparent, baggage, sentry-trace, x-request-id, …) is not ours to list. "*" among the
     # origins allows every origin, never with credentials (Starlette then answers `*`).

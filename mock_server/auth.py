@@ -58,21 +58,31 @@ class Authenticator:
         if not looks_like_jwt(token):
             return None
         try:
+            # exp is checked below: PyJWT reads `"exp": true` as 1 (long expired) and `"exp": "1999999999"`
+            # as a number, where RFC 7519 says NumericDate, a JSON number: both are invalid, not expired.
             claims = jwt.decode(token, self.jwt_secret, algorithms=[JWT_ALGORITHM],
-                                options={"require": ["exp", "org_id"]})
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("Token has expired.") from None
+                                options={"require": ["exp", "org_id"], "verify_exp": False})
         except jwt.InvalidTokenError as exc:
             logger.info("rejected a JWT: %s", type(exc).__name__)
             raise Unauthorized("Invalid token.") from None
-        if not isinstance(claims["exp"], int | float) or isinstance(claims["exp"], bool):
-            # PyJWT reads `"exp": "1999999999"` as a number; RFC 7519 says NumericDate, a JSON number.
+        exp = claims["exp"]
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or exp != exp:
             logger.info("rejected a JWT: exp is not a number")
             raise Unauthorized("Invalid token.")
+        if exp <= time.time():
+            raise Unauthorized("Token has expired.")
         org_id = claims["org_id"]
         if not isinstance(org_id, str) or not self.store.has_organization(org_id):
             raise Unauthorized("Invalid token: unknown organization.")
         return org_id
+
+    def accepts(self, authorization: str | None) -> bool:
+        """Whether an `Authorization` header holds credentials of an organization (API key or dashboard JWT)."""
+        try:
+            self.organization(authorization, [self.api_key, self.dashboard_jwt])
+        except Unauthorized:
+            return False
+        return True
 
     def for_scheme(self, scheme: Mapping[str, Any]) -> TokenCheck:
         """The check of an HTTP bearer security scheme, picked by its `bearerFormat`."""

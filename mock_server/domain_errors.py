@@ -52,3 +52,18 @@ class InvalidValue(DomainError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class SessionLimitReached(DomainError):
+    """Every session the mock may keep holds a developer's recent changes: none can make room for a new one."""
+
+    def __init__(self, limit: int, idle_seconds: float, retry_after: int) -> None:
+        self.limit, self.retry_after = limit, retry_after
+        super().__init__(
+            f"This mock keeps at most {limit} named sessions (--max-sessions) and each of them holds changes "
+            f"made within the last {idle_seconds:g} s, so none is dropped to make room for a new one. Use an "
+            "existing X-Mock-Session, reset one with POST /__mock__/reset, or ask for a larger --max-sessions.")
+
+
+class WorldLimitReached(DomainError):
+    """A write that would take the session's world past what the mock keeps (limits.py)."""

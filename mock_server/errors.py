@@ -176,8 +176,11 @@ def _domain_answer(error: domain_errors.DomainError) -> ApiError:
         return FieldErrors.single("experiment_id", str(error), layer="rules")
     if isinstance(error, domain_errors.ExperimentNotFound | domain_errors.UnknownReferences):
         return NotFound(str(error), layer="rules")
-    if isinstance(error, domain_errors.RunningLocked | domain_errors.IllegalTransition):
+    if isinstance(error, domain_errors.RunningLocked | domain_errors.IllegalTransition
+                  | domain_errors.WorldLimitReached):
         return Conflict(str(error), layer="rules")
+    if isinstance(error, domain_errors.SessionLimitReached):
+        return ApiError(str(error), status=429, headers={"Retry-After": str(error.retry_after)}, layer="rules")
     return ApiError(str(error), layer="rules")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
 
 from starlette.datastructures import Headers
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError, HeadersTooLarge, MalformedRequest, UriTooLong, clip
 from .limits import MAX_HEADER_BYTES, MAX_LOGGED_CHARS, MAX_URL_BYTES
-from .logs import printable
+from .logs import Masker, printable
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 _WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
@@ -57,8 +57,10 @@ class RequestGuard:
     """Refuses, before anything else reads it, a request with oversized headers (431) or URL (414),
     or for a Host the mock does not serve (400); one warning line each on the terminal."""
 
-    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = LOOPBACK_NAMES) -> None:
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = LOOPBACK_NAMES,
+                 mask: Callable[[str], str] | None = None) -> None:
         self.app = app
+        self.mask = mask or Masker([])  # the warning line shows the path and the Host as sent: credentials masked
         self.allowed = frozenset(host_name(name) for name in allowed_hosts)
         self._served: dict[str, bool] = {}  # Host header as sent -> served (a few entries; cleared when full)
 
@@ -71,7 +73,8 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)),
-                       printable(clip(scope["path"], MAX_LOGGED_CHARS)), refusal.status_code, printable(refusal.detail))
+                       printable(self.mask(clip(scope["path"], MAX_LOGGED_CHARS))), refusal.status_code,
+                       printable(self.mask(refusal.detail)))
         await refusal.to_response()(scope, receive, send)
 
     def _refusal(self, scope: Scope) -> ApiError | None:

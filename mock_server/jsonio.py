@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 from itertools import accumulate, chain, zip_longest
 from operator import neg
@@ -27,7 +28,8 @@ class JsonBodyError(ValueError):
 
 
 class UnencodableText(JsonBodyError):
-    """A string (or key) holding a lone UTF-16 surrogate; `field` is its dotted path (None at the top)."""
+    """A value no JSON answer could carry: a string (or key) holding a lone UTF-16 surrogate, or a number
+    too large for a double (`1e400`); `field` is its dotted path (None at the top)."""
 
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
@@ -60,8 +62,16 @@ def loads(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
                             f"line {line} column {column} (byte {deep_at})")
     collecting = gc.isenabled()
     gc.disable()  # parsing makes no cycles; collections over every new list would make it superlinear
+    overflowed: list[str] = []
+
+    def parse_float(literal: str) -> float:  # only literals with a fraction or exponent; integers stay exact
+        number = float(literal)
+        if number in (math.inf, -math.inf):
+            overflowed.append(literal)
+        return number
+
     try:
-        value = json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants, parse_float=parse_float)
     except ValueError as exc:
         raise JsonBodyError(str(exc)) from None
     finally:
@@ -69,6 +79,8 @@ def loads(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
             gc.enable()
     if _SURROGATE_ESCAPE.search(raw):
         _refuse_lone_surrogates(value)
+    if overflowed:
+        _refuse_non_finite(value)
     return value
 
 
@@ -124,6 +136,22 @@ def _refuse_lone_surrogates(value: Any) -> None:
             pending.extend(((*path, str(index)), node[index]) for index in reversed(range(len(node))))
 
 
+def _refuse_non_finite(value: Any) -> None:
+    """Raise UnencodableText for the first number (in document order) that parsed as infinite: JSON has no
+    Infinity, so it could be neither stored nor answered (I-JSON, RFC 7493). Integers of any size are exact."""
+    pending: list[tuple[tuple[str, ...], Any]] = [((), value)]
+    while pending:
+        path, node = pending.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            raise UnencodableText(".".join(path) or None,
+                                  "This number is too large for JSON to carry (more than about 1.8e308); send a "
+                                  "finite number, or the value as a string.")
+        if isinstance(node, dict):
+            pending.extend(((*path, key), item) for key, item in reversed(node.items()))
+        elif isinstance(node, list):
+            pending.extend(((*path, str(index)), node[index]) for index in reversed(range(len(node))))
+
+
 def _encodable(text: str) -> bool:
     if text.isascii():
         return True
@@ -141,7 +169,8 @@ def _surrogate_message(text: str, what: str) -> str:
 
 
 def dumps(value: Any) -> bytes:
+    """`value` as JSON; ValueError for a non-finite number (JSON has none; the mock never writes `Infinity`)."""
     try:
         return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")

@@ -13,6 +13,17 @@ MAX_JSON_DEPTH = 64  # arrays and objects nested deeper are 400, found before th
 BODY_TIMEOUT_SECONDS = 10.0  # a body that has not fully arrived by then is 408 and the connection closed
 KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this long (uvicorn)
 
+# What the HTTP server holds a connection to (mock_server/server.py), before any request reaches the app.
+MAX_HEAD_BYTES = 64 * 1024  # request line and headers (or a chunked body's trailer); more is 431 and closed
+HEAD_TIMEOUT_SECONDS = 10.0  # a connection's next request head must be complete this long after its first byte
+IDLE_CONNECTION_SECONDS = 10.0  # a new connection that sends nothing is closed after this long
+MAX_PIPELINED_REQUESTS = 8  # requests read ahead of the one being answered; the rest waits in the kernel
+
+# What one session may hold (mock_server/sessions.py, store.py).
+MAX_EXPERIMENTS_PER_ORGANIZATION = 1000  # in one session; a create past it is 409
+MAX_WORLD_BYTES = 8 * 1024 * 1024  # the experiments of one session, as JSON; a write past it is 409
+SESSION_IDLE_SECONDS = 3600  # a named session untouched this long may be evicted to make room for a new one
+
 MAX_REPORTED_ERRORS = 50  # messages in one 400 body; the rest are counted, not listed
 MAX_FIELD_CHARS = 200  # a field name in an error body (a longer one is cut, with "…")
 MAX_MESSAGE_CHARS = 500  # one message in an error body

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
@@ -27,6 +28,25 @@ _CREDENTIAL_NAMES = ("token", "accesstoken", "apikey", "key", "jwt", "secret", "
 _CREDENTIAL_SUFFIXES = ("token", "key", "secret", "password", "jwt")
 REDACTED = "[redacted]"
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+TOKEN_SHAPES = r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|sk_(?:live|test)_[A-Za-z0-9_]+"
+
+
+class Masker:
+    """Hides credentials in what the log keeps and prints: the mock's own API keys (whatever their
+    shape), and anything shaped like a dashboard JWT or a production API key, wherever a request put
+    it (a body, the path, a value an error message repeats)."""
+
+    def __init__(self, api_keys: list[str]) -> None:
+        self.keys = sorted(api_keys, key=len, reverse=True)
+        self.pattern = re.compile("|".join([TOKEN_SHAPES, *map(re.escape, self.keys)]))
+
+    def __call__(self, text: str) -> str:
+        # The pattern only where it can match: most texts hold no token.
+        if "eyJ" in text or "sk_" in text or any(key in text for key in self.keys):
+            return self.pattern.sub("***", text)
+        return text
 
 
 def printable(text: str) -> str:
@@ -57,12 +77,17 @@ def redact_query(target: str) -> str:
 
 
 class AccessLogFilter(logging.Filter):
-    """On uvicorn's access log (`--log-level debug`): credential query values redacted, controls escaped."""
+    """On uvicorn's access log (`--log-level debug`): credential query values redacted, the mock's API keys
+    and anything shaped like a token masked wherever they are in the target, controls escaped."""
+
+    def __init__(self, mask: Masker | None = None) -> None:
+        super().__init__()
+        self.mask = mask or Masker([])
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            record.args = (*args[:2], printable(redact_query(args[2])), *args[3:])
+            record.args = (*args[:2], printable(self.mask(redact_query(args[2]))), *args[3:])
         return True
 
 
@@ -91,7 +116,7 @@ class JsonLineFormatter(logging.Formatter):
         return json_line(line)
 
 
-def log_config(level: str, *, json_lines: bool = False) -> dict[str, Any]:
+def log_config(level: str, *, json_lines: bool = False, api_keys: list[str] | None = None) -> dict[str, Any]:
     """A `logging.config.dictConfig` configuration for the mock and uvicorn (`uvicorn.run(log_config=…)`):
     uvicorn's own, with its access log filtered, and the mock's loggers on a handler of their own."""
     from uvicorn.config import LOGGING_CONFIG
@@ -102,7 +127,7 @@ def log_config(level: str, *, json_lines: bool = False) -> dict[str, Any]:
     config["formatters"]["mock"] = mock_formatter
     if json_lines:
         config["formatters"]["default"] = config["formatters"]["access"] = {"()": JsonLineFormatter}
-    config["filters"] = {"redact": {"()": AccessLogFilter}}
+    config["filters"] = {"redact": {"()": AccessLogFilter, "mask": Masker(api_keys or [])}}
     config["handlers"]["access"]["filters"] = ["redact"]
     config["handlers"]["mock"] = {"formatter": "mock", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
     config["loggers"]["mock_server"] = {"handlers": ["mock"], "level": level.upper(), "propagate": False}

@@ -10,8 +10,8 @@ requests held; on the terminal it is escaped as well (logs.printable), so no req
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,32 +21,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock, SystemClock
 from .context import OUTCOME, Outcome, session_name
+from .domain_errors import SessionLimitReached
 from .errors import ApiError, FieldErrors, clip
 from .limits import MAX_LOGGED_BODY_BYTES, MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS
-from .logs import json_line, printable
-from .sessions import Sessions
+from .logs import Masker, json_line, printable
+from .sessions import RequestHistory, Sessions
 from .spec import Contract, json_pointer, ref_parts
 
 logger = logging.getLogger("mock_server.requests")
-_TOKEN_SHAPES = r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|sk_(?:live|test)_[A-Za-z0-9_]+"
-
-
-class Masker:
-    """Hides credentials in what the log keeps and prints: the mock's own API keys (whatever their
-    shape), and anything shaped like a dashboard JWT or a production API key, wherever a request put
-    it (a body, the path, a value an error message repeats)."""
-
-    def __init__(self, api_keys: list[str]) -> None:
-        self.keys = sorted(api_keys, key=len, reverse=True)
-        self.pattern = re.compile("|".join([_TOKEN_SHAPES, *map(re.escape, self.keys)]))
-
-    def __call__(self, text: str) -> str:
-        # The pattern only where it can match: most texts hold no token.
-        if "eyJ" in text or "sk_" in text or any(key in text for key in self.keys):
-            return self.pattern.sub("***", text)
-        return text
-
-
+# The layers that answer only requests whose credentials were accepted (every operation needs some).
+AUTHENTICATED_LAYERS = frozenset({"validation", "rules", "forced", "fault", "handler"})
 def shown_body(chunks: list[bytes], size: int, mask: Callable[[str], str]) -> str | None:
     """The start of a body as text, tokens masked, cut to MAX_LOGGED_BODY_BYTES (None when empty)."""
     if not size:
@@ -75,13 +59,16 @@ class _Capture:
 
 class RequestLog:
     def __init__(self, app: ASGIApp, contract: Contract, sessions: Sessions, *, json_lines: bool = False,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, origin_allowed: Callable[[str], bool] = lambda origin: True,
+                 mask: Masker | None = None, credentials_ok: Callable[[str | None], bool] | None = None) -> None:
         self.app = app
+        self.origin_allowed = origin_allowed
+        self.credentials_ok = credentials_ok or (lambda authorization: authorization is not None)
         self.contract = contract
         self.sessions = sessions
         self.json_lines = json_lines
         self.clock: Clock = clock or SystemClock()
-        self.mask = Masker(sessions.default.store.api_keys())  # keys are the same in every session
+        self.mask = mask or Masker(sessions.default.store.api_keys())  # keys are the same in every session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,7 +126,7 @@ class RequestLog:
             "request_body": request_body.text(mask),
             "response_body": response_body.text(mask),
         }
-        self.sessions.get(session).history.add(record)
+        self._history(scope, session, outcome).add(record)
         if status >= 400:
             shown = {k: v for k, v in record.items() if k not in ("request_body", "response_body")}
             if self.json_lines:
@@ -152,6 +139,20 @@ class RequestLog:
                     reasons += f"; … {total - len(errors)} more"
                 logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)), printable(path), status,
                                printable(reasons))
+
+    def _history(self, scope: Scope, session: str | None, outcome: Outcome) -> RequestHistory:
+        """Where the entry is kept: in its session's log when the request was authenticated and came from
+        no browser origin or an allowed one; else in a small bucket of its own, so that a stranger's
+        requests (a web page's `no-cors` POSTs, an unauthenticated flood) never push a developer's
+        entries out, nor create a session."""
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        authenticated = outcome.layer in AUTHENTICATED_LAYERS or (
+            outcome.layer != "auth" and self.credentials_ok(headers.get("authorization")))  # a 404, 405, the docs
+        if authenticated and (origin is None or self.origin_allowed(origin)):
+            with contextlib.suppress(SessionLimitReached):  # answered by then; kept aside instead
+                return self.sessions.get(session).history
+        return self.sessions.unattributed
 
     def _errors(self, error: ApiError | None, operation_id: str | None,
                 status: int, layer: str = "") -> tuple[list[dict[str, Any]], int]:

@@ -3,6 +3,7 @@ validators compiled once per operation; the request as read goes down as `contex
 
 from __future__ import annotations
 
+import re
 import typing as t
 from urllib.parse import parse_qsl
 
@@ -30,11 +31,16 @@ _COERCE: dict[str, t.Callable[[str], t.Any]] = {"integer": int, "number": _numbe
                                                  "boolean": lambda v: {"true": True, "false": False}[v]}
 
 
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
 def _coerce(value: str, schema: t.Mapping[str, t.Any]) -> t.Any:
     # int() and float() also read other scripts' digits ("١") and underscores ("1_000"): a number
     # in a query string is written with ASCII digits only.
     if not value.isascii() or "_" in value:
         return value
+    if schema.get("type") == "integer" and not _INTEGER.fullmatch(value):
+        return value  # `+5`, ` 5`, `5.0`: digits only (and a leading minus)
     try:
         return _COERCE[schema.get("type", "string")](value)
     except (KeyError, ValueError):

@@ -11,9 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import jsonio
 from .clock import Clock, SystemClock
-from .domain_errors import DuplicateExperimentId, ExperimentNotFound
+from .domain_errors import DuplicateExperimentId, ExperimentNotFound, WorldLimitReached
 from .lifecycle import AutoLifecycle, parse_time
+from .limits import MAX_EXPERIMENTS_PER_ORGANIZATION, MAX_WORLD_BYTES
 from .rules import Catalog
 
 Record = dict[str, Any]
@@ -37,6 +39,15 @@ class World:
     def copy(self) -> World:
         return copy.deepcopy(self)
 
+    def sizes(self) -> dict[tuple[str, str], int]:
+        """The size of each experiment as JSON, by (organization, experiment): what MAX_WORLD_BYTES counts."""
+        return {(org.id, experiment_id): record_size(record) for org in self.organizations.values()
+                for experiment_id, record in org.experiments.items()}
+
+
+def record_size(record: Record) -> int:
+    return len(jsonio.dumps(record))
+
 
 class Store:
     """One world's experiments per organization. Every write is one read-modify-write under a lock,
@@ -45,8 +56,10 @@ class Store:
     With an `AutoLifecycle`, experiments created here advance pending → running → completed on their
     own, by the `clock`; their lifecycle fields are brought up to date whenever they are read."""
 
-    def __init__(self, world: World, *, clock: Clock | None = None, lifecycle: AutoLifecycle | None = None) -> None:
+    def __init__(self, world: World, *, clock: Clock | None = None, lifecycle: AutoLifecycle | None = None,
+                 initial_sizes: dict[tuple[str, str], int] | None = None) -> None:
         self._initial = world
+        self._initial_sizes = world.sizes() if initial_sizes is None else initial_sizes
         self.clock: Clock = clock or SystemClock()
         self.lifecycle = lifecycle
         self._lock = threading.RLock()
@@ -55,6 +68,9 @@ class Store:
     def reset(self) -> None:
         with self._lock:
             self._world = self._initial.copy()
+            self._sizes = dict(self._initial_sizes)
+            self._stored_bytes = sum(self._sizes.values())
+            self.changed = False  # a write since the last reset (a session holding changes is never dropped)
             self._keys = {key: org.id for org in self._world.organizations.values() for key in org.api_keys}
             self._automatic: set[tuple[str, str]] = set()  # (organization, experiment) on the automatic lifecycle
             # What experiments refer to comes from the fixtures and never changes until the next reset.
@@ -118,8 +134,14 @@ class Store:
             experiments = self._world.organizations[org_id].experiments
             if experiment_id in experiments:
                 raise DuplicateExperimentId(experiment_id)
+            if len(experiments) >= MAX_EXPERIMENTS_PER_ORGANIZATION:
+                raise WorldLimitReached(
+                    f"This organization holds {len(experiments)} experiments in this session, the most the mock "
+                    "keeps; delete some, or start again with POST /__mock__/reset.")
             record = build()
+            self._account(org_id, experiment_id, record)
             experiments[experiment_id] = record
+            self.changed = True
             if self.lifecycle is not None:
                 self._automatic.add((org_id, experiment_id))
             return record
@@ -131,7 +153,9 @@ class Store:
         with self._lock:
             current = self.get(org_id, experiment_id)
             new = plan(current)
+            self._account(org_id, experiment_id, new)
             self._world.organizations[org_id].experiments[experiment_id] = new
+            self.changed = True
             if manual:
                 self._automatic.discard((org_id, experiment_id))
             return new
@@ -140,7 +164,21 @@ class Store:
         with self._lock:
             if self._world.organizations[org_id].experiments.pop(experiment_id, None) is None:
                 raise ExperimentNotFound(experiment_id)
+            self._stored_bytes -= self._sizes.pop((org_id, experiment_id), 0)
             self._automatic.discard((org_id, experiment_id))
+            self.changed = True
+
+    def _account(self, org_id: str, experiment_id: str, record: Record) -> None:
+        """Count `record` in place of the stored one, or WorldLimitReached if the world would grow past its bound."""
+        size = record_size(record)
+        total = self._stored_bytes - self._sizes.get((org_id, experiment_id), 0) + size
+        if total > MAX_WORLD_BYTES and size > self._sizes.get((org_id, experiment_id), 0):
+            raise WorldLimitReached(
+                f"The experiments of this session would take {total} bytes as JSON, more than the "
+                f"{MAX_WORLD_BYTES} bytes the mock keeps for one session; delete some, or start again "
+                "with POST /__mock__/reset.")
+        self._sizes[(org_id, experiment_id)] = size
+        self._stored_bytes = total
 
     def export(self) -> Mapping[str, Organization]:
         for org in self._world.organizations.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,7 +107,7 @@ class SchemaValidator:
             if len(found) >= limit:
                 return Findings(found[:limit], omitted=len(found) - limit + len(errors) - index, partial=partial)
             for field, message, rule, schema_path in self._describe(error, examined):
-                key = ".".join((*prefix, *field)) if (prefix or field) else NON_FIELD_ERRORS
+                key = ".".join(map(_segment, (*prefix, *field))) if (prefix or field) else NON_FIELD_ERRORS
                 if (key, message) not in seen:
                     seen.add((key, message))
                     found.append(ErrorDetail(key, message, rule, tuple(schema_path)))
@@ -334,3 +335,9 @@ def _shown(value: Any) -> str:
 
 def _type_name(value: Any) -> str:
     return _PY_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _segment(name: str) -> str:
+    """One step of a field path as the error key shows it: a key that holds a dot is JSON-quoted, so that an
+    unknown key named `workflow.0.type` is `"workflow.0.type"` and never merges with the real field's errors."""
+    return json.dumps(name, ensure_ascii=False) if "." in name else name

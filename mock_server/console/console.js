@@ -26,14 +26,27 @@ const state = {
 
 function sessionFromHash() {
   const match = /(?:^#|&)session=([^&]*)/.exec(location.hash);
-  return match ? decodeURIComponent(match[1]) : "";
+  if (!match) return "";
+  try { return decodeURIComponent(match[1]); } catch (_) { return match[1]; } // a bad % escape: as typed
+}
+
+// A header carries bytes: a name beyond Latin-1 goes as its UTF-8 bytes (what curl sends for it), and
+// control characters, which no client can send, are left out.
+function headerValue(text) {
+  const clean = text.replace(/[\x00-\x1f\x7f]/g, "");
+  if (/^[\x20-\xff]*$/.test(clean)) return clean;
+  return Array.from(new TextEncoder().encode(clean), (byte) => String.fromCharCode(byte)).join("");
+}
+
+function hashOf(name) {
+  try { return "#session=" + encodeURIComponent(name); } catch (_) { return "#session=" + escape(name); }
 }
 
 // -- talking to the mock ---------------------------------------------------------------------------------
 
 async function call(method, path, body) {
   const headers = {Accept: "application/json"};
-  if (state.session) headers["X-Mock-Session"] = state.session;
+  if (state.session) headers["X-Mock-Session"] = headerValue(state.session);
   if (state.token) headers["X-Mock-Admin-Token"] = state.token;
   if (method === "POST") headers["Content-Type"] = "application/json";
   const response = await fetch("/__mock__" + path, {
@@ -335,7 +348,7 @@ async function refreshSide() {
 function switchSession(name) {
   if (name === state.session) return;
   state.session = name;
-  history.replaceState(null, "", name ? "#session=" + encodeURIComponent(name) : location.pathname);
+  history.replaceState(null, "", name ? hashOf(name) : location.pathname);
   state.entries = []; state.after = 0; clearStory(); renderRequests();
   restart();
 }
