@@ -149,9 +149,16 @@ class RequestLog:
         origin = headers.get("origin")
         authenticated = outcome.layer in AUTHENTICATED_LAYERS or (
             outcome.layer != "auth" and self.credentials_ok(headers.get("authorization")))  # a 404, 405, the docs
-        if authenticated and (origin is None or self.origin_allowed(origin)):
+        from_here = origin is None or self.origin_allowed(origin)
+        if authenticated and from_here:
             with contextlib.suppress(SessionLimitReached):  # answered by then; kept aside instead
                 return self.sessions.get(session).history
+        if outcome.layer == "docs" and from_here:
+            # Swagger UI's own requests carry no credentials; they go to the docs window of a session
+            # that exists (where they push no API call out), never creating one.
+            existing = self.sessions.find(session)
+            if existing is not None:
+                return existing.history
         return self.sessions.unattributed
 
     def _errors(self, error: ApiError | None, operation_id: str | None,
