@@ -1,0 +1,47 @@
+"""The vendor's own example requests are accepted: a deployment that refuses documented input breaks the contract.
+
+The bodies are the examples of the vendor's create page and of its SDK's PUT/PATCH example, with this
+organization's dataset and evaluator (and the run's name prefix) in place of the example ids.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .client import ApiClient, JsonObject, expect_true
+
+pytestmark = pytest.mark.mutating
+
+# The workflow of the vendor's examples: documented keys and values only.
+EXAMPLE_WORKFLOW = [{"type": "completion", "config": {"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 256}}]
+
+
+def _example_body(api: ApiClient) -> JsonObject:
+    return {"dataset_id": api.target.dataset_id, "workflow": EXAMPLE_WORKFLOW,
+            "evaluator_ids": [api.target.evaluator_id], "name": f"{api.prefix} gpt-4o-mini quality run",
+            "concurrency": 15}
+
+
+def test_the_documented_create_example_is_accepted(api: ApiClient) -> None:
+    response = api.request("POST", "/experiments/", json_body=_example_body(api))
+    expect_true(200 <= response.status_code < 300, "the vendor's example create body is accepted (any 2xx)",
+                response, detail=f"status {response.status_code}")
+    created = response.json()
+    expect_true(isinstance(created, dict) and isinstance(created.get("id"), str),
+                "a create answers the created experiment, with its id", response)
+    shown = {key: created[key] for key in ("name", "dataset_id", "concurrency") if key in created}
+    expected = {key: _example_body(api)[key] for key in shown}
+    expect_true(shown == expected, "the created experiment carries the fields sent", response,
+                detail=f"sent {expected}, got {shown}")
+
+
+def test_the_documented_update_example_is_accepted(api: ApiClient, experiment: JsonObject) -> None:
+    body = _example_body(api)
+    experiment, response = api.write_while_editable(experiment, body)
+    expect_true(200 <= response.status_code < 300, "the vendor's example PATCH body is accepted (any 2xx)",
+                response, detail=f"status {response.status_code}")
+    updated = response.json()
+    shown = {key: updated[key] for key in ("name", "dataset_id", "concurrency", "evaluator_ids") if key in updated}
+    expected = {key: body[key] for key in shown}
+    expect_true(shown == expected, "the updated experiment carries the fields sent", response,
+                detail=f"sent {expected}, got {shown}")
