@@ -10,8 +10,6 @@ import pytest
 
 from .client import ApiClient, JsonObject, expect_true
 
-pytestmark = pytest.mark.mutating
-
 # The workflow of the vendor's examples: documented keys and values only.
 EXAMPLE_WORKFLOW = [{"type": "completion", "config": {"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 256}}]
 
@@ -22,6 +20,7 @@ def _example_body(api: ApiClient) -> JsonObject:
             "concurrency": 15}
 
 
+@pytest.mark.mutating
 def test_the_documented_create_example_is_accepted(api: ApiClient) -> None:
     response = api.request("POST", "/experiments/", json_body=_example_body(api))
     expect_true(200 <= response.status_code < 300, "the vendor's example create body is accepted (any 2xx)",
@@ -35,6 +34,7 @@ def test_the_documented_create_example_is_accepted(api: ApiClient) -> None:
                 detail=f"sent {expected}, got {shown}")
 
 
+@pytest.mark.mutating
 def test_the_documented_update_example_is_accepted(api: ApiClient, experiment: JsonObject) -> None:
     body = _example_body(api)
     experiment, response = api.write_while_editable(experiment, body)
@@ -45,3 +45,24 @@ def test_the_documented_update_example_is_accepted(api: ApiClient, experiment: J
     expected = {key: body[key] for key in shown}
     expect_true(shown == expected, "the updated experiment carries the fields sent", response,
                 detail=f"sent {expected}, got {shown}")
+
+
+# The vendor's filter examples: its search page's scalar value, its filter reference's list value.
+FILTER_EXAMPLES = {
+    "scalar value": {"filters": {"name": {"operator": "startswith", "value": "K"}}},
+    "list value": {"filters": {"name": {"operator": "startswith", "value": ["K"]}}},
+    "no filters": {},
+}
+
+
+@pytest.mark.parametrize("label", list(FILTER_EXAMPLES))
+@pytest.mark.parametrize("path", ["/experiments/list/?sort_by=-created_at", "/experiments/summary/"])
+def test_the_documented_filter_examples_are_accepted(api: ApiClient, path: str, label: str) -> None:
+    body = FILTER_EXAMPLES[label]
+    response = api.request("POST", path, json_body=body)
+    expect_true(200 <= response.status_code < 300, f"the vendor's filter example ({label}) is accepted", response,
+                detail=f"status {response.status_code}")
+    answer = response.json()
+    wanted = ("count", "results") if "/list/" in path else ("total_count",)
+    expect_true(isinstance(answer, dict) and all(key in answer for key in wanted),
+                f"the answer carries {', '.join(wanted)}", response)
