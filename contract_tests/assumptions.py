@@ -1,21 +1,25 @@
-"""What openapi.yaml documents and what it assumes: its `x-assumption` marks, read as data.
+"""What openapi.yaml documents and what it assumes, read as data.
 
 The spec lists the mock's choices (where the vendor's documentation is silent) in the root
-`x-assumptions` registry and marks every constraint that rests on one with `x-assumption: <id>`
-(one id or a list). A schema may also name keywords of its own that the vendor documents in
-`x-documented` (the `required` of a create body, the exclusivity of the two scoring paths).
+`x-assumptions` registry. What the vendor documents is said explicitly, keyword by keyword:
+`x-documented: [keywords]` on a schema (a response that breaks one breaks the contract) and
+`x-documented-rejection: [keywords]` on a request schema (the vendor documents that a request
+breaking one is refused). Nothing else is documented.
 
 `Assumptions.attribute` decides, for one keyword of a schema that a request or a response broke,
 whether that keyword is documented (None) or which assumption it rests on:
-1. a keyword the failing schema lists in `x-documented` is documented;
-2. a mark on the failing schema itself names the assumption (the catch-all
-   `strict-input-validation` a request body carries only restates rule 5);
-3. bounds (lengths, sizes, ranges) are `value-bounds`, and a closed object is
-   `unknown-fields-rejected` (a response shows unknown fields only because a request's were
-   accepted), unless a schema marked them itself;
-4. the nearest mark on an enclosing schema;
-5. otherwise a request constraint is `strict-input-validation` (the vendor does not promise to
-   reject everything a schema forbids) and a response constraint is documented.
+1. a keyword the failing schema documents for that direction is documented, whatever marks
+   the node carries (a mark never swallows a documented `type`);
+2. in a request, a failed `type` is `strict-input-validation`: a deployment that coerces a
+   value is lenient, not wrong;
+3. a mark on the failing schema itself names the assumption (the catch-all
+   `strict-input-validation` a request body carries only restates rule 6);
+4. bounds (lengths, sizes, ranges) are `value-bounds`, and a closed object in a request is
+   `unknown-fields-rejected`;
+5. the nearest mark on an enclosing schema;
+6. otherwise `strict-input-validation` in a request and `response-shapes` in a response.
+Fields the docs do not name are never a finding: a closed object in a response is ignored
+(`ignored`).
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ Pointer = tuple[str, ...]
 BOUND_KEYWORDS = frozenset({"maxLength", "minLength", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
                             "maxItems", "minItems", "uniqueItems", "maxProperties", "minProperties", "pattern"})
 STRICT_INPUT = "strict-input-validation"
+RESPONSE_SHAPES = "response-shapes"
 VALUE_BOUNDS = "value-bounds"
 UNKNOWN_FIELDS = "unknown-fields-rejected"
+DOCUMENTED = {True: "x-documented-rejection", False: "x-documented"}  # request? -> the extension that says so
 
 
 def marks(node: Any) -> tuple[str, ...]:
@@ -103,23 +109,31 @@ class Assumptions:
 
         `schema` is a dereferenced schema (marks travel with the nodes copied from components)
         and `schema_path` the path of the failing keyword in it, keyword last."""
+        default = STRICT_INPUT if request else RESPONSE_SHAPES
         if not schema_path:
-            return STRICT_INPUT if request else None
+            return default
         keyword = str(schema_path[-1])
         chain = _chain(schema, schema_path[:-1])
         failing = chain[-1]
-        if isinstance(failing, dict) and keyword in (failing.get("x-documented") or ()):
+        if keyword in documented(failing, request=request):
             return None
+        if request and keyword == "type":
+            return STRICT_INPUT
         if _specific(failing):
             return _specific(failing)[0]
         if keyword in BOUND_KEYWORDS:
             return VALUE_BOUNDS
         if keyword == "additionalProperties":
-            return UNKNOWN_FIELDS  # in a response too: it shows fields only because a request's were accepted
+            return UNKNOWN_FIELDS
         for node in reversed(chain[:-1]):
             if _specific(node):
                 return _specific(node)[0]
-        return STRICT_INPUT if request else None
+        return default
+
+    @staticmethod
+    def ignored(schema_path: Sequence[Any], *, request: bool) -> bool:
+        """A failure that is no finding at all: a field the docs do not name, in a response."""
+        return not request and bool(schema_path) and str(schema_path[-1]) == "additionalProperties"
 
     def dereferenced(self, node: Any) -> Any:
         """`node` with its `$ref`s replaced, built once per node (findings ask again and again), so
@@ -160,6 +174,12 @@ class Assumptions:
 
     def operation_marks(self, operation_id: str) -> tuple[str, ...]:
         return marks(self.contract.operations().get(operation_id))
+
+
+def documented(node: Any, *, request: bool) -> tuple[str, ...]:
+    """The keywords a schema node says the vendor documents, for a request or a response."""
+    value = node.get(DOCUMENTED[request]) if isinstance(node, dict) else None
+    return tuple(str(k) for k in value) if isinstance(value, list) else ()
 
 
 def _specific(node: Any) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ from mock_server.spec import Contract
 GATE_HEADER = "x-contract-gate"
 REFUSED = 599
 # Operations that change nothing even though some are POSTs.
-READ_OPERATIONS = frozenset({"listExperiments", "filterExperiments", "getExperimentSummary",
+READ_OPERATIONS = frozenset({"listExperiments", "listExperimentsPage", "filterExperiments", "getExperimentSummary",
                              "summarizeFilteredExperiments", "getExperiment"})
 ITEM_WRITES = frozenset({"PATCH", "PUT", "DELETE"})
 # A path id outside this pattern cannot name an experiment (api-facts: 1-64 of A-Z a-z 0-9 _ -), so

@@ -87,6 +87,10 @@ class Handlers:
             "current_filters": filters,
         })
 
+    async def list_experiments_page(self, store: Store, org_id: str, url: URL, page: int, page_size: int,
+                                    sort_by: str) -> Response:
+        return await self.filter_experiments(store, org_id, url, page, page_size, sort_by)
+
     async def get_experiment_summary(self, store: Store, org_id: str) -> Response:
         return _json({"total_count": len(store.all(org_id))})
 

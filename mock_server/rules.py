@@ -176,6 +176,12 @@ _parse_time = lifecycle.parse_time
 
 
 def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> bool:
+    if isinstance(expected, list) and operator not in ("in", "isnull"):
+        # The vendor's filter format writes every value as a list: it matches when any value does,
+        # and `not` when none is equal.
+        if operator == "not":
+            return all(_matches(actual, operator, one, is_time=is_time) for one in expected)
+        return any(_matches(actual, operator, one, is_time=is_time) for one in expected)
     if operator == "isnull":
         return (actual is None) == bool(expected)
     if actual is None:
@@ -204,6 +210,8 @@ def _matches(actual: Any, operator: str, expected: Any, *, is_time: bool) -> boo
 
 
 TIME_FIELDS = frozenset({"created_at"})
+# Filter fields that name a stored field under another name (the vendor's `dataset` is the dataset id).
+FILTER_FIELDS = {"dataset": "dataset_id"}
 
 
 def filter_experiments(records: Iterable[Mapping[str, Any]],
@@ -214,7 +222,8 @@ def filter_experiments(records: Iterable[Mapping[str, Any]],
     """
     conditions = [(field, cond["operator"], _expected(field, cond)) for field, cond in filters.items()]
     return [record for record in records
-            if all(_matches(record.get(field), operator, expected, is_time=field in TIME_FIELDS)
+            if all(_matches(record.get(FILTER_FIELDS.get(field, field)), operator, expected,
+                            is_time=field in TIME_FIELDS)
                    for field, operator, expected in conditions)]
 
 
@@ -223,7 +232,7 @@ def _expected(field: str, condition: Mapping[str, Any]) -> Any:
     if field not in TIME_FIELDS or condition["operator"] == "isnull":
         return value
     where = f"filters.{field}.value"
-    if condition["operator"] == "in":
+    if isinstance(value, list):
         return [_time_value(item, f"{where}.{index}") for index, item in enumerate(value)]
     return _time_value(value, where)
 

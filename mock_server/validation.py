@@ -152,10 +152,11 @@ class SchemaValidator:
     def _describe_discriminated(self, node: dict[str, Any], error: Any, path: tuple[str, ...], value: Any,
                                 at: list[Any]) -> list[tuple[tuple[str, ...], str, str, list[Any]]]:
         prop = node["discriminator"]["propertyName"]
+        # A step that is no object or names no type breaks the discriminator itself.
         if not isinstance(value, dict):
-            return [(path, _message("type", "object", value, {"type": "object"}), "type", at)]
+            return [(path, _message("type", "object", value, {"type": "object"}), "discriminator", [*at, "discriminator"])]
         if prop not in value:
-            return [((*path, prop), "This field is required.", "required", at)]
+            return [((*path, prop), "This field is required.", "discriminator", [*at, "discriminator"])]
         chosen = value[prop]
         for index, branch in enumerate(node["oneOf"]):
             allowed = branch.get("properties", {}).get(prop, {}).get("enum", [])

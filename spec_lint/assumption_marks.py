@@ -34,16 +34,17 @@ def assumption_marks(spec: LintedSpec) -> Iterator[Issue]:
                 if assumption_id not in registry:
                     yield Issue((*pointer, "x-assumption"),
                                 f"x-assumption {assumption_id!r} is not in the x-assumptions registry")
-        if "x-documented" in node:
-            keywords = node["x-documented"]
-            absent = [k for k in keywords if k not in node] if isinstance(keywords, list) else [keywords]
-            if absent:
-                yield Issue((*pointer, "x-documented"),
-                            f"x-documented lists keywords this schema does not have: {absent}")
+        for extension in ("x-documented", "x-documented-rejection"):
+            if extension in node:
+                keywords = node[extension]
+                absent = [k for k in keywords if k not in node] if isinstance(keywords, list) else [keywords]
+                if absent:
+                    yield Issue((*pointer, extension),
+                                f"{extension} lists keywords this schema does not have: {absent}")
 
 
 ASSUMPTION_MARKS = Rule(
     "assumption-marks", "error",
     "the root `x-assumptions` registry maps kebab-case ids to one sentence each; every `x-assumption` names "
-    "registry ids; every keyword an `x-documented` lists is on its schema",
+    "registry ids; every keyword an `x-documented` or `x-documented-rejection` lists is on its schema",
     assumption_marks)

@@ -37,6 +37,14 @@ def _details(spec: Assumptions, schema: Any, instance: Any, *, request: bool) ->
             for d in SchemaValidator(schema).details(instance)}
 
 
+def _documented(spec: Assumptions, schema: Any, instance: Any, *, request: bool) -> set[str]:
+    """The fields of `instance` that break a documented constraint."""
+    from mock_server.validation import SchemaValidator
+
+    return {d.field for d in SchemaValidator(schema).find(instance, limit=1000).details
+            if spec.attribute(schema, d.schema_path, request=request) is None}
+
+
 # -- the marks --------------------------------------------------------------------------------------
 
 def test_every_mark_names_an_assumption_of_the_registry(spec: Assumptions) -> None:
@@ -68,12 +76,72 @@ def test_request_constraints_are_assumptions_except_the_documented_ones(spec: As
                      "description": "value-bounds"}
 
 
-def test_response_shape_is_documented_but_bounds_and_status_values_are_not(spec: Assumptions) -> None:
+def test_response_types_are_documented_but_bounds_status_values_and_presence_are_not(spec: Assumptions) -> None:
     schema = spec.response_schema("getExperiment", 200)
     found = _details(spec, schema, {"id": "x", "name": "n" * 300, "status": "queued",
                                     "created_at": "2026-01-01T00:00:00Z", "progress": "half"}, request=False)
     assert found["name"] == "name-length" and found["status"] == "status-values"
-    assert found["progress"] is None and found["workflow"] is None  # a wrong type, a missing field: documented
+    assert found["progress"] is None  # a wrong type of a documented field: documented
+    assert found["workflow"] == "response-fields-always-present"  # only four fields are always there
+
+
+def test_a_mark_never_swallows_a_documented_type_on_the_same_node(spec: Assumptions) -> None:
+    schema = spec.response_schema("getExperiment", 200)
+    found = _documented(spec, schema, {"id": 123, "name": None, "status": None, "created_at": "2026-01-01T00:00:00Z",
+                                       "batch_size": "100"}, request=False)
+    assert found == {"id", "name", "status", "batch_size"}
+
+
+def test_documented_bounds_are_documented(spec: Assumptions) -> None:
+    item = {"id": "x", "name": "n", "status": "running", "created_at": "2026-01-01T00:00:00Z", "progress": 4500}
+    assert _documented(spec, spec.response_schema("getExperiment", 200), item, request=False) == {"progress"}
+    page = spec.response_schema("listExperiments", 200)
+    assert _documented(spec, page, [dict(item, progress=1)] * 101, request=False) == {"non_field_errors"}
+
+
+VENDOR_DETAIL = {  # the vendor's own example of GET /experiments/{id}/ (D-get), with an undocumented extra field
+    "id": "exp_9f8b7c6d", "name": "GPT-4o vs Claude comparison", "status": "completed",
+    "created_at": "2026-03-01T10:00:00Z", "description": "Compare models", "dataset": "ds_7a6b5c4d",
+    "dataset_id": "ds_7a6b5c4d", "dataset_name": "Support QA", "workflow_count": 1, "progress": 100,
+    "started_at": "2026-03-01T10:00:05Z", "completed_at": "2026-03-01T10:30:00Z",
+    "tags": [{"priority": "high", "team": "nlp-eval"}], "updated_at": "2026-03-01T10:30:00Z",
+    "workflow": [{"type": "completion", "config": {"model": "gpt-4o", "seed": None}, "id": "step_1"}],
+}
+
+
+def test_the_vendors_own_examples_break_nothing_documented(spec: Assumptions) -> None:
+    detail = spec.response_schema("getExperiment", 200)
+    assert _documented(spec, detail, VENDOR_DETAIL, request=False) == set()
+    listed = {key: VENDOR_DETAIL[key] for key in ("id", "name", "status", "created_at")} | {"tags": [{}]}
+    assert _documented(spec, spec.response_schema("listExperiments", 200), [listed], request=False) == set()
+    page = {"count": 1, "results": [listed], "next": "/api/v2/experiments/list/?page=2", "current_filters": None}
+    found = _details(spec, spec.response_schema("filterExperiments", 200), page, request=False)
+    assert set(found.values()) == {"response-fields-always-present"}, found  # `previous` is ours to always send
+
+
+def test_fields_the_docs_do_not_name_are_no_finding(spec: Assumptions) -> None:
+    schema = spec.response_schema("getExperiment", 200)
+    from mock_server.validation import SchemaValidator
+
+    details = SchemaValidator(schema).details(VENDOR_DETAIL)
+    closed = [d for d in details if d.rule == "additionalProperties"]
+    assert closed and all(spec.ignored(d.schema_path, request=False) for d in closed)
+    assert not any(spec.ignored(d.schema_path, request=True) for d in closed)
+
+
+def test_a_request_may_send_null_beside_a_scoring_path(spec: Assumptions) -> None:
+    schema = spec.request_schema("createExperiment")
+    body = {"dataset_id": "d", "workflow": [{"type": "wait", "config": {}}], "evaluator_ids": ["a"],
+            "evaluator_workflow_ids": None}
+    # refused by the mock (a list is expected) but no documented rule: exclusivity is about two non-empty paths
+    assert set(_details(spec, schema, body, request=True).values()) == {"strict-input-validation"}
+
+
+def test_empty_ids_hiding_slugs_is_our_reading(spec: Assumptions) -> None:
+    schema = spec.request_schema("createExperiment")
+    body = {"dataset_id": "d", "workflow": [{"type": "wait", "config": {}}], "evaluator_ids": [],
+            "evaluator_slugs": ["a"]}
+    assert set(_details(spec, schema, body, request=True).values()) == {"slugs-hidden-by-ids"}
 
 
 # -- classification of Schemathesis failures -------------------------------------------------------
@@ -119,9 +187,18 @@ def test_create_answering_200_refutes_create_status_201(spec: Assumptions) -> No
         (ASSUMPTION, "create-status-201")
 
 
-def test_an_undocumented_success_status_is_a_violation(spec: Assumptions) -> None:
+def test_another_success_status_refutes_an_assumption(spec: Assumptions) -> None:
     case = {"method": "DELETE", "path": "/experiments/{experiment_id}/"}
-    assert _classify("status_code_conformance", case, _interaction("DELETE", None, 200), spec)[0] == VIOLATION
+    assert _classify("status_code_conformance", case, _interaction("DELETE", None, 200), spec)[:2] == \
+        (ASSUMPTION, "success-statuses")
+    assert _classify("status_code_conformance", CREATE, _interaction("POST", {}, 202), spec)[:2] == \
+        (ASSUMPTION, "create-status-201")
+
+
+def test_a_non_json_error_body_refutes_an_assumption(spec: Assumptions) -> None:
+    assert _classify("content_type_conformance", CREATE, _interaction("POST", {}, 413), spec)[:2] == \
+        (ASSUMPTION, "error-bodies")
+    assert _classify("content_type_conformance", CREATE, _interaction("POST", {}, 201), spec)[0] == VIOLATION
 
 
 def test_checks_of_writes_and_auth_are_documented(spec: Assumptions) -> None:
