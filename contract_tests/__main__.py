@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from .config import OPTIONS, SPEC_ENV, UsageError, resolve
+from .config import (
+    CLI_ENV,
+    OPTIONS,
+    REQUIRED_WITH_BASE_URL,
+    SECRET_OPTIONS,
+    SPEC_ENV,
+    UsageError,
+    resolve,
+    warn_secrets_on_command_line,
+)
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -28,7 +37,13 @@ def parser() -> argparse.ArgumentParser:
                     "unless --strict). Without --base-url it starts the embedded mock and tests that. Every "
                     "option also reads the environment variable shown.")
     for name, (env, text) in OPTIONS.items():
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(), help=f"{text} [{env}]")
+        notes = [env]
+        if name in REQUIRED_WITH_BASE_URL:
+            notes.append("required with --base-url")
+        if name in SECRET_OPTIONS:
+            notes.append("prefer the environment variable: a command line shows in ps")
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(),
+                       help=f"{text} [{'; '.join(notes)}]")
     p.add_argument("--read-only", action="store_true", help="run only what changes nothing on the deployment")
     p.add_argument("--strict", action="store_true", help="refuted assumptions fail the run too (exit 1)")
     p.add_argument("--no-progress", action="store_true",
@@ -40,6 +55,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     values = {name: getattr(args, name) for name in OPTIONS}
+    warn_secrets_on_command_line(values)
     try:
         resolve(values, read_only=args.read_only, strict=args.strict)  # a usage error is one line, before pytest
     except UsageError as exc:
@@ -49,8 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[SPEC_ENV] = str(Path(str(values["spec"])).resolve())
     pytest_args = [str(PACKAGE), "-p", "no:cacheprovider", "--tb=no", "-q", "--no-header",
                    "-o", "addopts=", "-W", "ignore::DeprecationWarning"]
+    os.environ[CLI_ENV] = "1"
     for name, value in values.items():
-        if value not in (None, ""):
+        if value in (None, ""):
+            continue
+        if name in SECRET_OPTIONS:  # credentials reach the suite through the environment, as they should
+            os.environ[OPTIONS[name][0]] = str(value)
+        else:
             pytest_args.append(f"--{name.replace('_', '-')}={value}")
     if args.read_only:
         pytest_args.append("--read-only")

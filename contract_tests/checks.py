@@ -2,18 +2,25 @@
 
 They run on every generated create, PATCH and PUT that succeeded, and only on the response to
 that request (Schemathesis also hands checks the answers to the extra requests its own checks
-send, such as an OPTIONS; those are not writes):
+send, such as an OPTIONS; those are not writes). They compare experiments on the fields the docs
+name only (`spec_facts.documented_fields`), and a field only where the response shows it (the
+vendor makes all but id, name, status and created_at optional):
 * `write_applies_fields` (documented): every field sent is what the response shows (after the
   `evaluator_slugs` alias and the legacy `evaluator` step type), strings compared without the
-  whitespace a server may trim; derived fields follow the data;
+  whitespace a server may trim, a workflow step by the keys of its config that were sent (a
+  server may fill in the documented completion defaults); derived fields follow the data;
 * `writes_store_strings_exactly` (assumption `strict-input-validation`): strings come back exactly
   as sent;
+* `workflow_echoed_exactly` (assumption `workflow-echoed-exactly`): the workflow comes back as sent,
+  nothing filled in;
+* `slugs_mirror_ids` (assumption `slugs-mirror-ids`): `evaluator_slugs` comes back equal to
+  `evaluator_ids`;
 * `scoring_switch_clears_other_path` (assumption `scoring-path-switch`): sending one scoring path
   clears the other;
 * `put_restores_defaults` (assumption `put-restores-defaults`): a PUT puts omitted defaulted
   fields back to their defaults;
 * `read_your_writes` (documented): a GET of the experiment right after returns what the write
-  returned.
+  returned (the documented fields both show).
 Which checks are documented and which rest on an assumption is in `findings.CHECK_ASSUMPTIONS`.
 """
 
@@ -25,12 +32,14 @@ from typing import Any
 import httpx
 import schemathesis
 
-from .spec_facts import defaults, operation_ids, request_validator, response_required
+from .diff import differences, lines
+from .spec_facts import defaults, documented_fields, operation_ids, request_validator
 
 WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
 # A real backend may start running an experiment at any moment; these follow the run, not the write.
 LIFECYCLE_FIELDS = frozenset({"status", "progress", "started_at", "completed_at", "error_message"})
 SCORING = ("evaluator_ids", "evaluator_workflow_ids")
+Mismatches = list[tuple[str, str, str]]  # (field path, expected, got), as `diff.differences` gives them
 
 
 def operation_id_of(method: str, path: str) -> str | None:
@@ -39,7 +48,9 @@ def operation_id_of(method: str, path: str) -> str | None:
 
 
 def configuration(experiment: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in experiment.items() if k not in LIFECYCLE_FIELDS}
+    """The documented fields of an experiment that a write sets (not those that follow its run)."""
+    fields = documented_fields()
+    return {k: v for k, v in experiment.items() if k in fields and k not in LIFECYCLE_FIELDS}
 
 
 def trimmed(value: Any) -> Any:
@@ -53,27 +64,71 @@ def trimmed(value: Any) -> Any:
     return value
 
 
+def legacy_step_types(workflow: Any) -> Any:
+    """The workflow as stored: the legacy step type `evaluator` is `eval`."""
+    if not isinstance(workflow, list):
+        return workflow
+    return [{**step, "type": "eval" if step.get("type") == "evaluator" else step.get("type")}
+            if isinstance(step, dict) else step for step in workflow]
+
+
 def expected_fields(body: dict[str, Any]) -> dict[str, Any]:
     """What a successful write of `body` must show for the fields it sent, field by field."""
     expected = {k: v for k, v in body.items() if k not in ("experiment_id", "evaluator_slugs", "workflow")}
     if "evaluator_ids" not in body and "evaluator_slugs" in body:
         expected["evaluator_ids"] = body["evaluator_slugs"]
     if isinstance(body.get("workflow"), list):
-        expected["workflow"] = [{**step, "type": "eval" if step.get("type") == "evaluator" else step.get("type")}
-                                if isinstance(step, dict) else step for step in body["workflow"]]
+        expected["workflow"] = legacy_step_types(body["workflow"])
         expected["workflow_count"] = len(body["workflow"])
     if "dataset_id" in body:
         expected["dataset"] = body["dataset_id"]
     return expected
 
 
-def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: bool) -> dict[str, tuple[Any, Any]]:
-    """Fields shown otherwise than expected (a field the response may leave out is compared only when shown)."""
+def workflow_differences(sent: Any, shown: Any, *, exact: bool = False) -> Mismatches:
+    """How a shown workflow differs from the one sent, judged step by step on what was sent: the step
+    types, and each config key sent (a server may add keys, e.g. the documented completion defaults)."""
     def same(a: Any, b: Any) -> bool:
         return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
 
-    return {name: (value, shown.get(name)) for name, value in expected.items()
-            if (name in shown or name in response_required()) and not same(shown.get(name), value)}
+    sent = legacy_step_types(sent)
+    if not (isinstance(sent, list) and isinstance(shown, list) and len(sent) == len(shown)):
+        return differences(sent, shown, "workflow")
+    found: Mismatches = []
+    for index, (step, got) in enumerate(zip(sent, shown, strict=True)):
+        where = f"workflow[{index}]"
+        if not (isinstance(step, dict) and isinstance(got, dict)):
+            found += [] if same(step, got) else differences(step, got, where)
+            continue
+        if got.get("type") != step.get("type"):
+            found += differences(step.get("type"), got.get("type"), f"{where}.type")
+        config, shown_config = step.get("config"), got.get("config")
+        if not (isinstance(config, dict) and isinstance(shown_config, dict)):
+            found += [] if same(config, shown_config) else differences(config, shown_config, f"{where}.config")
+            continue
+        for key, value in config.items():
+            if key not in shown_config or not same(shown_config[key], value):
+                found += differences({key: value}, {k: v for k, v in shown_config.items() if k == key},
+                                     f"{where}.config")
+    return found
+
+
+def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: bool) -> Mismatches:
+    """Fields shown otherwise than expected; a field the response leaves out is not compared (the vendor
+    makes every response field but id, name, status and created_at optional), nor one the docs do not name."""
+    def same(a: Any, b: Any) -> bool:
+        return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
+
+    fields = documented_fields()
+    found: Mismatches = []
+    for name, value in expected.items():
+        if name not in shown or name not in fields:
+            continue
+        if name == "workflow":
+            found += workflow_differences(value, shown[name], exact=exact)
+        elif not same(shown[name], value):
+            found += differences(value, shown[name], name)
+    return found
 
 
 def _written(case: Any, response: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
@@ -94,9 +149,8 @@ def _written(case: Any, response: Any) -> tuple[str, dict[str, Any], dict[str, A
     return (operation_id, case.body, shown) if isinstance(shown, dict) else None
 
 
-def _fail(title: str, mismatches: dict[str, tuple[Any, Any]]) -> None:
-    lines = [f"  {name}: sent/expected {exp!r}, shown {got!r}" for name, (exp, got) in mismatches.items()]
-    raise AssertionError(title + "\n" + "\n".join(lines))
+def _fail(title: str, mismatches: Mismatches) -> None:
+    raise AssertionError(title + "\n" + "\n".join(f"  {line}" for line in lines(mismatches)))
 
 
 def write_applies_fields(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -105,8 +159,6 @@ def write_applies_fields(ctx: Any, response: Any, case: Any) -> bool | None:
         return None
     _, body, shown = written
     mismatches = field_mismatches(expected_fields(body), shown, exact=False)
-    if shown.get("evaluator_slugs") != shown.get("evaluator_ids"):
-        mismatches["evaluator_slugs"] = (shown.get("evaluator_ids"), shown.get("evaluator_slugs"))
     if mismatches:
         _fail("The write did not apply the fields sent:", mismatches)
     return True
@@ -123,6 +175,32 @@ def writes_store_strings_exactly(ctx: Any, response: Any, case: Any) -> bool | N
     return True
 
 
+def workflow_echoed_exactly(ctx: Any, response: Any, case: Any) -> bool | None:
+    written = _written(case, response)
+    if written is None or "workflow" not in written[1] or "workflow" not in written[2]:
+        return None
+    _, body, shown = written
+    sent = legacy_step_types(trimmed(body["workflow"]))
+    if trimmed(shown["workflow"]) != sent:
+        _fail("The workflow did not come back as sent:", differences(sent, trimmed(shown["workflow"]), "workflow"))
+    return True
+
+
+def slugs_mirror_ids(ctx: Any, response: Any, case: Any) -> bool | None:
+    written = _written(case, response)
+    if written is None or "evaluator_slugs" not in written[2] or "evaluator_ids" not in written[2]:
+        return None
+    shown = written[2]
+    if shown["evaluator_slugs"] != shown["evaluator_ids"]:
+        _fail("evaluator_slugs did not mirror evaluator_ids:",
+              differences(shown["evaluator_ids"], shown["evaluator_slugs"], "evaluator_slugs"))
+    return True
+
+
+def _cleared(value: Any) -> bool:
+    return value in ([], None)
+
+
 def scoring_switch_clears_other_path(ctx: Any, response: Any, case: Any) -> bool | None:
     written = _written(case, response)
     if written is None:
@@ -130,8 +208,8 @@ def scoring_switch_clears_other_path(ctx: Any, response: Any, case: Any) -> bool
     _, body, shown = written
     sent = expected_fields(body)
     for path, other in (SCORING, SCORING[::-1]):
-        if sent.get(path) and other not in sent and shown.get(other) != []:
-            _fail("Sending one scoring path did not clear the other:", {other: ([], shown.get(other))})
+        if sent.get(path) and other not in sent and other in shown and not _cleared(shown[other]):
+            _fail("Sending one scoring path did not clear the other:", differences([], shown[other], other))
     return True
 
 
@@ -140,8 +218,8 @@ def put_restores_defaults(ctx: Any, response: Any, case: Any) -> bool | None:
     if written is None or written[0] != "replaceExperiment":
         return None
     _, body, shown = written
-    mismatches = {name: (default, shown.get(name)) for name, default in defaults().items()
-                  if name not in body and (name in shown or name in response_required()) and shown.get(name) != default}
+    mismatches = [entry for name, default in defaults().items() if name not in body and name in shown
+                  and shown[name] != default for entry in differences(default, shown[name], name)]
     if mismatches:
         _fail("PUT did not put omitted fields back to their defaults:", mismatches)
     return True
@@ -161,16 +239,20 @@ def read_your_writes(ctx: Any, response: Any, case: Any) -> bool | None:
         again = read.json()
     except ValueError:
         again = None
-    if read.status_code != 200 or not isinstance(again, dict) or configuration(again) != configuration(shown):
-        raise AssertionError(
-            f"Read-your-writes: GET {url} right after {case.method} answered {read.status_code}\n"
-            f"written: {json.dumps(shown, sort_keys=True)[:500]}\n"
-            f"read:    {read.text[:500]}")
+    if not 200 <= read.status_code < 300 or not isinstance(again, dict):
+        raise AssertionError(f"Read-your-writes: GET {url} right after {case.method} answered {read.status_code}\n"
+                             f"read: {read.text[:2000]}")
+    written_fields, read_fields = configuration(shown), configuration(again)
+    both = written_fields.keys() & read_fields.keys()
+    mismatches = differences({k: written_fields[k] for k in sorted(both)}, {k: read_fields[k] for k in sorted(both)})
+    if mismatches:
+        _fail(f"Read-your-writes: GET {url} right after {case.method} shows otherwise than the write answered "
+              "(expected = the write's answer, got = the GET's):", mismatches)
     return True
 
 
-CHECKS = (write_applies_fields, writes_store_strings_exactly, scoring_switch_clears_other_path,
-          put_restores_defaults, read_your_writes)
+CHECKS = (write_applies_fields, writes_store_strings_exactly, workflow_echoed_exactly, slugs_mirror_ids,
+          scoring_switch_clears_other_path, put_restores_defaults, read_your_writes)
 
 
 def register() -> None:

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from .checks import configuration, expected_fields, field_mismatches
 from .config import Target
-from .findings import RuleBroken, SentRequest
+from .diff import differences, show
+from .findings import RuleBroken, SentRequest, shown_body
 from .gate import GATE_HEADER
 
 JsonObject = dict[str, Any]  # a JSON object as the API sends or shows it (an experiment, a body)
 
 
-class ApiClient:
-    """Calls one deployment (through the gate, which counts, caps and keeps the ledger) as one organization."""
+SUCCESS = range(200, 300)  # the vendor documents success, not its number (its SDK accepts any 2xx)
 
-    def __init__(self, target: Target, gate_url: str, prefix: str, token: str | None) -> None:
+
+class ApiClient:
+    """Calls one deployment (through the gate, which counts, caps and keeps the ledger) as one organization.
+
+    `note` records a refuted assumption a test meets on its way without ending the test (the run's
+    findings); without it such an expectation fails the test like any other."""
+
+    def __init__(self, target: Target, gate_url: str, prefix: str, token: str | None, *,
+                 note: Callable[[RuleBroken], None] | None = None) -> None:
         self.target = target
         self.prefix = prefix
         self.token = token
+        self.note = note
         self._http = httpx.Client(base_url=gate_url, timeout=target.timeout + 5)
 
     def close(self) -> None:
@@ -38,6 +49,23 @@ class ApiClient:
             return self._http.request(method, path, content=content, headers=send_headers)
         return self._http.request(method, path, json=json_body, headers=send_headers)
 
+    @contextmanager
+    def noting(self) -> Iterator[None]:
+        """Expectations inside that rest on an assumption are noted as refuted, and the test goes on."""
+        try:
+            yield
+        except RuleBroken as exc:
+            if exc.assumption is None or self.note is None:
+                raise
+            self.note(exc)
+
+    def ok(self, response: httpx.Response, rule: str, status: int = 200) -> None:
+        """A success (documented: any 2xx), and then `status` (the number is the `success-statuses`
+        assumption, noted without ending the test)."""
+        expect(response, SUCCESS, rule)
+        with self.noting():
+            expect(response, status, f"{rule}: {status}", assumption="success-statuses")
+
     # -- conveniences ---------------------------------------------------------------------------
 
     def experiment_body(self, **fields: Any) -> dict[str, Any]:
@@ -48,10 +76,26 @@ class ApiClient:
 
     def create(self, **fields: Any) -> dict[str, Any]:
         response = self.request("POST", "/experiments/", json_body=self.experiment_body(**fields))
-        expect(response, (201, 200), "create with a valid body is accepted")
-        expect(response, 201, "create answers 201", assumption="create-status-201")
+        expect_created(response, "create with a valid body is accepted", self)
         created: dict[str, Any] = response.json()
         return created
+
+    def create_configured(self) -> dict[str, Any]:
+        """An experiment whose every editable field holds a value that is not its default (so a write that
+        puts omitted fields back to their defaults, or clears them, shows), as read back after checking
+        that create stored what it was sent. `generation_method`'s values are our choice
+        (`generation-method-values`): a deployment that refuses ours gets the experiment without it."""
+        body = self.experiment_body(**CONFIGURED, name=f"{self.prefix} configured")
+        response = self.request("POST", "/experiments/", json_body=body)
+        if 400 <= response.status_code < 500:
+            del body["generation_method"]
+            response = self.request("POST", "/experiments/", json_body=body)
+        expect_created(response, "create with a valid body is accepted", self)
+        read = self.get(str(response.json().get("id")))
+        self.ok(read, "a created experiment can be read")
+        shown: dict[str, Any] = read.json()
+        expect_fields(expected_fields(body), shown, "create stores the fields sent", read)
+        return shown
 
     def get(self, experiment_id: str) -> httpx.Response:
         return self.request("GET", f"/experiments/{experiment_id}/")
@@ -60,10 +104,12 @@ class ApiClient:
         return self.request("PATCH", f"/experiments/{experiment_id}/", json_body=body)
 
     def write_while_editable(self, experiment: dict[str, Any], body: Any, *, method: str = "PATCH",
+                             fresh: Callable[[], dict[str, Any]] | None = None,
                              **create_fields: Any) -> tuple[dict[str, Any], httpx.Response]:
         """Send a write that may touch locked fields; a real backend may have started the experiment
-        on its own meanwhile, and its 409 is then legitimate: try once more on a fresh experiment,
-        then skip. Returns the experiment written to (as it was before) and the response."""
+        on its own meanwhile, and its 409 is then legitimate: try once more on a fresh experiment
+        (made by `fresh`, else created with `create_fields`), then skip. Returns the experiment written
+        to (as it was before) and the response."""
         for attempt in range(2):
             response = self.request(method, f"/experiments/{experiment['id']}/", json_body=body)
             if response.status_code != 409:
@@ -72,16 +118,34 @@ class ApiClient:
             if status == "pending":
                 return experiment, response  # a 409 on a pending experiment is the test's business
             if attempt == 0:
-                experiment = self.create(**create_fields)
+                experiment = fresh() if fresh is not None else self.create(**create_fields)
         pytest.skip(f"the deployment starts experiments on its own ({status!r}); their 409 to a locked field "
                     "is legitimate and left no editable experiment for this test")
 
 
-def describe(response: httpx.Response, limit: int = 600) -> str:
-    text = response.text
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return f"[{response.status_code}] {text}"
+# Every editable field at a value other than its documented default (batch_size 100, concurrency 15,
+# enable_tracing true, span_workflow_name "workflow"; description, generation_method: none).
+CONFIGURED: dict[str, Any] = {
+    "description": "configured by the contract suite",
+    "batch_size": 37, "concurrency": 3, "enable_tracing": False, "span_workflow_name": "ct-span",
+    "generation_method": "llm",
+    "workflow": [{"type": "completion", "config": {"model": "gpt-4o-mini", "temperature": 0.2}},
+                 {"type": "completion", "config": {"model": "gpt-4o-mini"}}],
+}
+
+
+def expect_created(response: httpx.Response, rule: str, api: ApiClient | None = None) -> None:
+    """A create succeeded (documented: any 2xx), and answered 201 (`create-status-201`, noted)."""
+    expect(response, SUCCESS, rule)
+    if api is None:
+        expect(response, 201, "create answers 201", assumption="create-status-201")
+        return
+    with api.noting():
+        expect(response, 201, "create answers 201", assumption="create-status-201")
+
+
+def describe(response: httpx.Response) -> str:
+    return shown_body(response.status_code, response.text)
 
 
 def sent(response: httpx.Response) -> SentRequest:
@@ -95,7 +159,14 @@ def _server_fault(response: httpx.Response) -> bool:
     return response.status_code >= 500 and response.headers.get(GATE_HEADER) != "refused"
 
 
-def expect(response: httpx.Response, status: int | tuple[int, ...], rule: str, *,
+def _statuses(wanted: Iterable[int]) -> str:
+    wanted = list(wanted)
+    if wanted == list(SUCCESS):
+        return "any 2xx"
+    return " or ".join(map(str, wanted))
+
+
+def expect(response: httpx.Response, status: int | tuple[int, ...] | range, rule: str, *,
            assumption: str | None = None) -> None:
     """Fail with the rule, what was expected, what came back and a curl line, unless the status fits.
 
@@ -105,16 +176,17 @@ def expect(response: httpx.Response, status: int | tuple[int, ...], rule: str, *
     if response.status_code not in wanted:
         if response.headers.get(GATE_HEADER) == "refused":
             raise RuntimeError(f"the gate refused a request of this test: {response.text}")
-        raise RuleBroken(rule, " or ".join(map(str, wanted)), describe(response), sent(response),
+        raise RuleBroken(rule, _statuses(wanted), describe(response), sent(response),
                          assumption=assumption, server_fault=_server_fault(response))
 
 
 def expect_equal(actual: Any, expected: Any, rule: str, response: httpx.Response, *,
                  assumption: str | None = None) -> None:
-    if actual != expected:
-        raise RuleBroken(rule, json.dumps(expected, sort_keys=True, default=str)[:600],
-                         json.dumps(actual, sort_keys=True, default=str)[:600] + f"\nfrom: {describe(response)}",
-                         sent(response), assumption=assumption)
+    """Fail naming every field that differs (path, expected value, value got), unless equal."""
+    if actual != expected or differences(expected, actual):
+        entries = tuple(differences(expected, actual))
+        raise RuleBroken(rule, show(expected), f"from: {describe(response)}", sent(response),
+                         assumption=assumption, diff=entries)
 
 
 def expect_true(condition: bool, rule: str, response: httpx.Response, *, detail: str = "",
@@ -122,3 +194,16 @@ def expect_true(condition: bool, rule: str, response: httpx.Response, *, detail:
     if not condition:
         raise RuleBroken(rule, "true", (detail + "\n" if detail else "") + f"from: {describe(response)}",
                          sent(response), assumption=assumption)
+
+
+def expect_fields(expected: JsonObject, shown: JsonObject, rule: str, response: httpx.Response, *,
+                  assumption: str | None = None) -> None:
+    """`shown` has the values of `expected` on every documented field it carries, its workflow judged by
+    the keys of each step that `expected` holds. A field the docs do not name is ignored, and so is one
+    the response leaves out (the vendor makes all but id, name, status and created_at optional): only a
+    changed value breaks the rule."""
+    mismatches = field_mismatches(configuration(expected), shown, exact=True)
+    if mismatches:
+        raise RuleBroken(rule, "the documented fields shown keep the expected values",
+                         f"from: {describe(response)}", sent(response), assumption=assumption,
+                         diff=tuple(mismatches))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypedDict
+from typing import TextIO, TypedDict
 
 from mock_server.spec import SPEC_PATH as PACKAGED_SPEC
 
@@ -42,6 +43,23 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "jwt_org_id": ("CONTRACT_JWT_ORG_ID", "organization id (org_id claim) of TOKEN's organization, for the JWT"),
 }
 # Flags (no value): --read-only, --strict, --no-progress.
+# Options a deployment run cannot do without (the embedded mock brings its own).
+REQUIRED_WITH_BASE_URL = ("token", "dataset_id", "evaluator_id", "evaluator_workflow_id")
+# Options that are credentials: best taken from the environment, since a command line is visible to
+# every user of the machine (`ps`).
+SECRET_OPTIONS = ("token", "other_token", "jwt_secret")
+# Set by `python -m contract_tests` for the pytest it starts (it has warned about the command line itself).
+CLI_ENV = "CONTRACT_CLI"
+
+
+def warn_secrets_on_command_line(values: dict[str, object | None], stream: TextIO | None = None) -> bool:
+    """Warn on stderr about each credential given as an option rather than through its environment
+    variable; returns whether it warned."""
+    given = [name for name in SECRET_OPTIONS if values.get(name) not in (None, "")]
+    for name in given:
+        print(f"warning: --{name.replace('_', '-')} on the command line is visible to every user of this machine "
+              f"(ps, shell history); set {OPTIONS[name][0]} in the environment instead", file=stream or sys.stderr)
+    return bool(given)
 
 # The default world of the embedded mock.
 EMBEDDED = {
@@ -106,8 +124,7 @@ def resolve(values: dict[str, object | None], *, read_only: bool = False, strict
     spec = Path(str(given["spec"])) if given["spec"] else spec_path()
     if not spec.is_file():
         raise UsageError(f"no OpenAPI document at {spec} (--spec, {SPEC_ENV})")
-    missing = [f"--{n.replace('_', '-')} ({OPTIONS[n][0]})" for n in
-               ("token", "dataset_id", "evaluator_id", "evaluator_workflow_id") if not given[n]]
+    missing = [f"--{n.replace('_', '-')} ({OPTIONS[n][0]})" for n in REQUIRED_WITH_BASE_URL if not given[n]]
     if missing:
         raise UsageError("testing a deployment needs " + ", ".join(missing))
     try:

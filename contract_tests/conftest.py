@@ -15,9 +15,18 @@ import pytest
 
 from . import progress, report_html
 from .client import ApiClient
-from .config import OPTIONS, SPEC_ENV, Target, UsageError, resolve
+from .config import (
+    CLI_ENV,
+    OPTIONS,
+    SECRET_OPTIONS,
+    SPEC_ENV,
+    Target,
+    UsageError,
+    resolve,
+    warn_secrets_on_command_line,
+)
 from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
-from .findings import ASSUMPTION, VIOLATION, Finding, Reproducer, RuleBroken, render, write_junit
+from .findings import ASSUMPTION, VIOLATION, Finding, Ledger, Reproducer, RuleBroken, Skipped, render, write_junit
 from .gate import Gate
 from .session import Run
 from .spec_facts import assumptions as spec_assumptions
@@ -50,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "assumption(id): the test checks a mock choice (an x-assumption of the spec)")
     config.addinivalue_line("markers", "records_findings: the test records its own findings (Schemathesis phases)")
     progress.start(config, _headline)
+    if not os.environ.get(CLI_ENV):  # `python -m contract_tests` warns itself, before it starts pytest
+        warn_secrets_on_command_line({name: config.getoption(f"contract_{name}", None) for name in SECRET_OPTIONS})
 
 
 def _headline() -> progress.Headline:
@@ -71,7 +82,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not config.getoption("contract_read_only", False):
         return
     kept = [item for item in items if "mutating" not in item.keywords]
-    config.hook.pytest_deselected(items=[item for item in items if "mutating" in item.keywords])
+    left_out = [item for item in items if "mutating" in item.keywords]
+    RUN.deselected = len(left_out)
+    config.hook.pytest_deselected(items=left_out)
     items[:] = kept
 
 
@@ -146,7 +159,7 @@ def gate(target: Target) -> Gate:
 
 @pytest.fixture(scope="session")
 def api(target: Target) -> Iterator[ApiClient]:
-    client = ApiClient(target, RUN.gate_url, RUN.prefix, target.token)
+    client = ApiClient(target, RUN.gate_url, RUN.prefix, target.token, note=note_refuted)
     yield client
     client.close()
 
@@ -155,7 +168,7 @@ def api(target: Target) -> Iterator[ApiClient]:
 def other_api(target: Target) -> Iterator[ApiClient]:
     if not target.other_token:
         pytest.skip("tenant isolation needs --other-token (CONTRACT_OTHER_TOKEN)")
-    client = ApiClient(target, RUN.gate_url, RUN.prefix, target.other_token)
+    client = ApiClient(target, RUN.gate_url, RUN.prefix, target.other_token, note=note_refuted)
     yield client
     client.close()
 
@@ -174,9 +187,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                     f"(--max-requests {RUN.gate.max_requests}, the rest kept for clean-up)", returncode=EXIT_USAGE)
 
 
+def note_refuted(exc: RuleBroken) -> None:
+    """A refuted assumption a rule test met on its way (a create answering 202 instead of 201 …): recorded
+    once per rule, with the evidence, while the test goes on to the documented rule it is about."""
+    if RUN.reproducer is None or exc.assumption is None:
+        raise exc
+    RUN.findings.add(Finding(ASSUMPTION, "rule test", exc.rule, exc.rule, assumption=exc.assumption,
+                             expected=exc.expected, got=RUN.reproducer.mask(exc.got), diff=exc.diff,
+                             reproduce=RUN.reproducer.curl_of(exc.request) if exc.request else "",
+                             spec=RUN.assumptions.where(exc.assumption) if RUN.assumptions else ""))
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    return reason.removeprefix("Skipped: ")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
+    if report.skipped and RUN.target is not None:
+        RUN.skipped.append(Skipped(item.nodeid.split("::", 1)[-1], _skip_reason(report)))
     if RUN.target is None or call.when != "call" or item.get_closest_marker("records_findings"):
         if report.passed and call.when == "call":
             RUN.passed.append(item.nodeid.split("::", 1)[-1])
@@ -187,7 +219,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         finding = _finding_of(item, call.excinfo.value)
         if finding is not None:
             RUN.findings.add(finding)
-            if finding.kind == ASSUMPTION and not RUN.target.strict:
+            if finding.kind == ASSUMPTION and not RUN.target.strict:  # a finding, not a test left out
                 report.outcome = "skipped"
                 report.longrepr = (str(item.path), item.location[1] or 0,
                                    f"refuted assumption {finding.assumption} (see the summary)")
@@ -202,7 +234,7 @@ def _finding_of(item: pytest.Item, exc: BaseException) -> Finding | None:
         assumption = exc.assumption or (str(marked.args[0]) if marked and not exc.server_fault else None)
         reproduce = RUN.reproducer.curl_of(exc.request) if exc.request else ""
         return Finding(ASSUMPTION if assumption else VIOLATION, "rule test", test, exc.rule, assumption=assumption,
-                       expected=exc.expected, got=RUN.reproducer.mask(exc.got), reproduce=reproduce,
+                       expected=exc.expected, got=RUN.reproducer.mask(exc.got), reproduce=reproduce, diff=exc.diff,
                        spec=RUN.assumptions.where(assumption) if assumption and RUN.assumptions else "")
     if isinstance(exc, httpx.HTTPError):
         return Finding(VIOLATION, "rule test", test, f"network failure: {type(exc).__name__}",
@@ -227,7 +259,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     RUN.findings.extend(_gate_findings())
     if RUN.target.junit:
-        write_junit(Path(RUN.target.junit), RUN.findings, RUN.passed, strict=RUN.target.strict)
+        write_junit(Path(RUN.target.junit), RUN.findings, RUN.passed, strict=RUN.target.strict,
+                    skipped=RUN.skipped, ledger=ledger())
     if RUN.target.html and RUN.gate is not None and RUN.assumptions is not None:
         path = Path(RUN.target.html)
         report_html.write(path, report_html.from_run(RUN, path))
@@ -251,8 +284,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     where = "embedded mock" if RUN.target.embedded else RUN.target.base_url
     write(f"target: {where}; run prefix: {RUN.prefix}; seed: {RUN.target.seed if RUN.target.seed is not None else '-'}")
     write(f"violations: {len(RUN.findings.violations())}; refuted assumptions: {len(RUN.findings.refuted())}")
-    write(f"requests: {state.sent} (cap {RUN.gate.max_requests}); created: {len(state.created)}, "
-          f"deleted: {sum(c.deleted for c in state.created.values())}; time: {time.monotonic() - RUN.started:.1f} s")
+    books = ledger()
+    write(f"requests: {state.sent} (cap {RUN.gate.max_requests}); created: {books.created}, "
+          f"deleted: {books.deleted}, left over: {len(books.left_over)}; time: {time.monotonic() - RUN.started:.1f} s")
     if state.cap_reached:
         write(f"stopped: the request cap ({RUN.gate.max_requests}) was reached")
     for refusal in state.refusals[:10]:
@@ -261,8 +295,38 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(f"note: {anomaly}")
     if RUN.target.html:
         write(f"HTML report: {RUN.target.html}")
-    if RUN.leftovers:
-        write(f"could not delete {len(RUN.leftovers)} experiment(s) created by this run: {', '.join(RUN.leftovers)}")
+    if books.left_over:
+        write(f"left on the deployment: {len(books.left_over)} experiment(s) created by this run: "
+              f"{', '.join(books.left_over[:20])}{' …' if len(books.left_over) > 20 else ''}")
+    for line in skipped_lines(RUN.skipped, RUN.deselected):
+        write(line)
 
 
-__all__ = ["RUN", "VIOLATION"]
+def ledger() -> Ledger:
+    """What the run created and left, counted honestly: an experiment whose create the deployment answered
+    without an id the gate could read counts as created and left over (the run cannot find it to delete)."""
+    if RUN.gate is None:
+        return Ledger()
+    state = RUN.gate.state
+    alive = [c.experiment_id for c in state.created.values() if not c.deleted]
+    left = list(dict.fromkeys([*RUN.leftovers, *alive]))
+    untracked = [f"(a create answered {status} without an id)" for status in state.untracked]
+    return Ledger(created=len(state.created) + len(untracked), deleted=sum(c.deleted for c in state.created.values()),
+                  left_over=tuple(left + untracked))
+
+
+def skipped_lines(skipped: list[Skipped], deselected: int) -> list[str]:
+    """What the run did not test, and why: one line per reason, naming its tests."""
+    by_reason: dict[str, list[str]] = {}
+    for test in skipped:
+        by_reason.setdefault(test.reason, []).append(test.test)
+    lines = [f"not tested ({len(skipped)} skipped):"] if skipped else []
+    for reason, tests in by_reason.items():
+        names = ", ".join(tests[:4]) + (f" and {len(tests) - 4} more" if len(tests) > 4 else "")
+        lines.append(f"  skipped {len(tests)}: {reason} [{names}]")
+    if deselected:
+        lines.append(f"not run: {deselected} test(s) that write (--read-only)")
+    return lines
+
+
+__all__ = ["RUN", "VIOLATION", "ledger", "note_refuted", "skipped_lines"]

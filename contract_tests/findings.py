@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shlex
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from xml.etree import ElementTree
 
 from .assumptions import RESPONSE_SHAPES, STRICT_INPUT, Assumptions, marks
 from .checks import operation_id_of
+from .diff import lines as diff_lines
 from .gate import GATE_HEADER, Created
 
 VIOLATION = "violation"
@@ -35,6 +37,8 @@ IGNORED = "ignored"  # what a check reported that the contract allows
 # the ones that need the request or response to decide are classified by `_classify`.
 CHECK_ASSUMPTIONS = {
     "writes_store_strings_exactly": STRICT_INPUT,
+    "workflow_echoed_exactly": "workflow-echoed-exactly",
+    "slugs_mirror_ids": "slugs-mirror-ids",
     "positive_data_acceptance": STRICT_INPUT,
     "scoring_switch_clears_other_path": "scoring-path-switch",
     "put_restores_defaults": "put-restores-defaults",
@@ -56,6 +60,7 @@ class Finding:
     reproduce: str = ""
     spec: str = ""
     count: int = 1
+    diff: tuple[tuple[str, str, str], ...] = ()  # (field path, expected, got) of every field that differs
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -77,11 +82,14 @@ class RuleBroken(AssertionError):
     showed it travels with it; the run's reproducer turns it into curl lines)."""
 
     def __init__(self, rule: str, expected: str, got: str, request: SentRequest | None = None, *,
-                 assumption: str | None = None, server_fault: bool = False) -> None:
+                 assumption: str | None = None, server_fault: bool = False,
+                 diff: tuple[tuple[str, str, str], ...] = ()) -> None:
         self.rule, self.expected, self.got, self.request = rule, expected, got, request
         self.assumption = None if server_fault else assumption
         self.server_fault = server_fault
+        self.diff = diff
         lines = [f"Rule broken: {rule}", f"Expected: {expected}", f"Got: {got}"]
+        lines += [f"Differs: {line}" for line in diff_lines(list(diff))]
         if request is not None:
             lines.append(f"Request: {request.method} {request.url}")
         if self.assumption:
@@ -415,11 +423,20 @@ def _header(message: dict[str, Any], name: str) -> str | None:
     return next((v for k, v in _headers(message) if k.lower() == name), None)
 
 
-def _describe_response(response: dict[str, Any], limit: int = 600) -> str:
+MAX_SHOWN_RESPONSE = 4000  # characters of a response body a finding shows (the differing fields come first)
+
+
+def shown_body(status: int | str | None, text: str, limit: int = MAX_SHOWN_RESPONSE) -> str:
+    """`[status] body` as a finding shows it, saying where and how much it cut."""
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text)} characters; cut here)"
+    return f"[{status}] {text}"
+
+
+def _describe_response(response: dict[str, Any]) -> str:
     if not response:
         return "(no response)"
-    text = (_content(response) or b"").decode("utf-8", "replace")
-    return f"[{response.get('status_code')}] {text[:limit]}{'…' if len(text) > limit else ''}"
+    return shown_body(response.get("status_code"), (_content(response) or b"").decode("utf-8", "replace"))
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -454,7 +471,9 @@ def _finding_lines(mark: str, finding: Finding, indent: str = "    ") -> list[st
     where = f" on {finding.operation}" if finding.operation else ""
     times = f" (×{finding.count})" if finding.count > 1 else ""
     lines = [f"{mark} {finding.rule}{where} [{finding.source}]{times}: {finding.title.splitlines()[0]}"]
-    for label, text in (("expected", finding.expected), ("got", finding.got), ("reproduce", finding.reproduce)):
+    differs = "\n".join(diff_lines(list(finding.diff)))
+    for label, text in (("expected", finding.expected), ("differs", differs), ("got", finding.got),
+                        ("reproduce", finding.reproduce)):
         if text:
             first, *rest = text.splitlines() or [""]
             lines.append(f"{indent}{label}: {first}")
@@ -462,27 +481,75 @@ def _finding_lines(mark: str, finding: Finding, indent: str = "    ") -> list[st
     return lines
 
 
-def write_junit(path: Path, findings: FindingLog, passed: Iterable[str], *, strict: bool) -> None:
+# Characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return; lone surrogates;
+# U+FFFE/U+FFFF): a generated body may carry them into a curl line, and a JUnit file must stay well-formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with every character XML 1.0 cannot hold written as a visible escape (`\\x00`)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else
+                        f"\\u{ord(m.group()):04x}", text)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A test the run did not run, and why (an option not given, data a read-only run cannot make …)."""
+
+    test: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What the run created on the deployment and what it left there."""
+
+    created: int = 0
+    deleted: int = 0
+    left_over: tuple[str, ...] = ()  # ids the run could not delete; untracked creates are named as such
+
+
+def write_junit(path: Path, findings: FindingLog, passed: Iterable[str], *, strict: bool,
+                skipped: Iterable[Skipped] = (), ledger: Ledger | None = None) -> None:
     """One test case per finding (a failure for a violation, skipped for a refuted assumption unless
-    strict) and one per rule test that passed."""
+    strict), one per rule test that passed, one per test not run (skipped, with its reason) and, with a
+    ledger, one for the clean-up (a failure when the run left experiments on the deployment). Every
+    text is made XML-safe, so the file is well-formed whatever the deployment answered."""
     all_findings = findings.all()
-    failures = sum(1 for f in all_findings if f.kind == VIOLATION or strict)
     passed = list(passed)
-    suite = ElementTree.Element("testsuite", name="contract", tests=str(len(all_findings) + len(passed)),
-                                failures=str(failures),
-                                skipped=str(0 if strict else sum(f.kind == ASSUMPTION for f in all_findings)))
+    skipped = list(skipped)
+    left = len(ledger.left_over) if ledger else 0
+    failures = sum(1 for f in all_findings if f.kind == VIOLATION or strict) + (1 if left else 0)
+    refuted_skips = 0 if strict else sum(f.kind == ASSUMPTION for f in all_findings)
+    tests = len(all_findings) + len(passed) + len(skipped) + (1 if ledger else 0)
+    suite = ElementTree.Element("testsuite", name="contract", tests=str(tests), failures=str(failures),
+                                errors="0", skipped=str(refuted_skips + len(skipped)))
+    if ledger is not None:
+        properties = ElementTree.SubElement(suite, "properties")
+        for name, value in (("created", ledger.created), ("deleted", ledger.deleted), ("left_over", left)):
+            ElementTree.SubElement(properties, "property", name=name, value=str(value))
     for name in passed:
-        ElementTree.SubElement(suite, "testcase", classname="contract.rules", name=name)
+        ElementTree.SubElement(suite, "testcase", classname="contract.rules", name=xml_text(name))
+    for test in skipped:
+        case = ElementTree.SubElement(suite, "testcase", classname="contract.rules", name=xml_text(test.test))
+        ElementTree.SubElement(case, "skipped", message=xml_text(test.reason[:500]))
     for finding in all_findings:
         name = f"{finding.rule}{' ' + finding.operation if finding.operation else ''}: {finding.title.splitlines()[0]}"
-        case = ElementTree.SubElement(suite, "testcase", classname=f"contract.{finding.kind}", name=name)
+        case = ElementTree.SubElement(suite, "testcase", classname=f"contract.{finding.kind}", name=xml_text(name))
         text = "\n".join(_finding_lines("", finding))
         if finding.kind == VIOLATION or strict:
-            element = ElementTree.SubElement(case, "failure", message=finding.title.splitlines()[0][:200],
+            element = ElementTree.SubElement(case, "failure", message=xml_text(finding.title.splitlines()[0][:200]),
                                              type=finding.assumption or finding.kind)
         else:
             element = ElementTree.SubElement(case, "skipped", message=f"refuted assumption {finding.assumption}")
-        element.text = text + (f"\nchange: {finding.spec}" if finding.spec else "")
+        element.text = xml_text(text + (f"\nchange: {finding.spec}" if finding.spec else ""))
+    if ledger is not None:
+        summary = f"clean-up: created {ledger.created}, deleted {ledger.deleted}, left over {left}"
+        case = ElementTree.SubElement(suite, "testcase", classname="contract.cleanup", name=summary)
+        if left:
+            failure = ElementTree.SubElement(case, "failure", message=f"{left} experiment(s) left on the deployment",
+                                             type="leftovers")
+            failure.text = xml_text("\n".join(ledger.left_over))
     root = ElementTree.Element("testsuites")
     root.append(suite)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,13 +5,18 @@ Schemathesis, Schemathesis' own check requests, the hooks' throwaway creates):
 * **the cap** counts every request; once the next one would leave no room to delete what the
   run created, the gate refuses it and the run ends with exit status 2;
 * **read-only** runs never send a write (anything but GET/HEAD/OPTIONS and the two search POSTs);
-* **ownership**: PATCH, PUT and DELETE reach only experiments whose create this run sent, whose
-  name carries the run's prefix and whose id the run had not seen before (plus ids the user
-  designated, such as `--running-experiment-id`, and path ids that cannot name an experiment,
-  which negative tests send);
+* **ownership**: PATCH, PUT and DELETE reach only experiments whose create this run sent and whose
+  id (the `id` of the create's answer) the run had not seen before (plus ids the user designated,
+  such as `--running-experiment-id`, and path ids that cannot name an experiment, which negative
+  tests send). The name is not what makes an experiment the run's: a lenient deployment may accept
+  a generated create whose `name` is `null` or `0` and name it as it likes; that experiment is
+  still the run's, and deleted at the end. An answer whose name lacks the run's prefix although
+  the create sent a prefixed name is the one exception (the deployment answered with something
+  other than what the run asked for): it is noted and left alone;
 * **rate limit** and **timeouts**, and network failures recorded as findings.
-It also keeps the ledger (what was created, with the request that made it, and what was deleted)
-and what each operation answered, for the report.
+It also keeps the ledger (what was created, with the request that made it, and what was deleted;
+a create answered with success but no readable id counts as created and untracked, so the report
+can say it was left over) and what each operation answered, for the report.
 
 Refusals never reach the deployment: the gate answers them itself with status 599 and an
 `X-Contract-Gate` header, so they cannot be mistaken for the deployment's answers.
@@ -80,6 +85,7 @@ class GateState:
     anomalies: list[str] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     network_failures: list[NetworkFailure] = field(default_factory=list)
+    untracked: list[int] = field(default_factory=list)  # statuses of successful creates answered without an id
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
 
 
@@ -229,23 +235,31 @@ class Gate:
         payload = _json(content)
         with self._lock:
             self.state.statuses[operation_id or f"{method} (no operation)"][status] += 1
-            if operation_id == "createExperiment" and status in (200, 201) and isinstance(payload, dict):
-                self._claim(payload, headers, body)
-            elif operation_id == "deleteExperiment" and status == 204 and experiment_id in self.state.created:
+            if operation_id == "createExperiment" and 200 <= status < 300:
+                if isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"]:
+                    self._claim(payload, headers, body)
+                else:
+                    self.state.untracked.append(status)
+                    self.state.anomalies.append(f"a create answered {status} without an experiment id the run "
+                                                "could read; it cannot be deleted by the run")
+            elif operation_id == "deleteExperiment" and 200 <= status < 300 and experiment_id in self.state.created:
                 self.state.created[experiment_id].deleted = True
             for found in _ids(payload):
                 self.state.seen_ids.add(found)
 
     def _claim(self, payload: dict[str, Any], headers: dict[str, str], body: bytes) -> None:
-        experiment_id, name = payload.get("id"), payload.get("name")
-        if not isinstance(experiment_id, str):
-            return
+        """Take a create's answer into the ledger: its id is the run's unless the run had seen it before,
+        or the run sent a prefixed name and the answer shows the experiment under another name."""
+        experiment_id, name = str(payload["id"]), payload.get("name")
+        sent = _json(body)
+        sent_name = sent.get("name") if isinstance(sent, dict) else None
         if experiment_id in self.state.seen_ids or experiment_id in self.state.created:
             self.state.anomalies.append(f"a create answered id {experiment_id!r}, which the run had seen before; "
                                         "the run will not change or delete it")
-        elif not (isinstance(name, str) and name.startswith(self.prefix)):
-            self.state.anomalies.append(f"a create answered {experiment_id!r} named {name!r}, without the run "
-                                        f"prefix {self.prefix!r}; the run will not change or delete it")
+        elif isinstance(sent_name, str) and sent_name.startswith(self.prefix) and "name" in payload \
+                and not (isinstance(name, str) and name.startswith(self.prefix)):
+            self.state.anomalies.append(f"a create sent {sent_name!r} and was answered with {experiment_id!r} named "
+                                        f"{name!r}; the run will not change or delete it")
         else:
             authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
             self.state.created[experiment_id] = Created(experiment_id, authorization, body)
@@ -271,7 +285,7 @@ class Gate:
             except httpx.HTTPError:
                 left.append(created.experiment_id)
                 continue
-            if response.status_code in (204, 404):
+            if 200 <= response.status_code < 300 or response.status_code == 404:
                 with self._lock:
                     created.deleted = True
             else:

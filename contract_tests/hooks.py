@@ -192,7 +192,7 @@ def _left_pending(response: Any) -> bool:
 @schemathesis.hook
 def after_call(ctx: Any, case: Any, response: Any) -> None:
     operation_id = operation_id_of(case.method, case.path)
-    if operation_id == "deleteExperiment" and response.status_code == 204:
+    if operation_id == "deleteExperiment" and 200 <= response.status_code < 300:
         STATE.drop(case.path_parameters["experiment_id"])
     if operation_id in BY_ID and isinstance(case.path_parameters, dict):
         experiment_id = case.path_parameters.get("experiment_id")

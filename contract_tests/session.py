@@ -10,7 +10,7 @@ from typing import Any
 
 from .assumptions import Assumptions
 from .config import Target
-from .findings import FindingLog, Reproducer
+from .findings import FindingLog, Reproducer, Skipped
 from .gate import Gate
 
 
@@ -26,6 +26,8 @@ class Run:
     assumptions: Assumptions | None = None
     findings: FindingLog = field(default_factory=FindingLog)
     passed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # tests not run, with the reason
+    deselected: int = 0  # tests a --read-only run leaves out (they write)
     leftovers: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     schemathesis: dict[str, Any] = field(default_factory=dict)  # phase -> schemathesis_run.PhaseResult

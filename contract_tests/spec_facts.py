@@ -49,3 +49,24 @@ def response_required() -> frozenset[str]:
 def request_validator(operation_id: str) -> SchemaValidator:
     """The compiled request body schema of an operation (the mock's validator, the spec's rules)."""
     return assumptions().validator(assumptions().request_schema(operation_id))
+
+
+@cache
+def documented_fields() -> frozenset[str]:
+    """The fields of an experiment the docs name: the properties of the Experiment response schema and of
+    the write bodies (less `experiment_id`, which is the `id`). Checks and rule tests compare experiments
+    on these only, so a field a deployment adds (an `updated_at` that changes on every write) is ignored."""
+    contract = _contract()
+    names: set[str] = set()
+
+    def collect(node: object) -> None:
+        node = contract.resolve(node) if isinstance(node, dict) else node
+        if not isinstance(node, dict):
+            return
+        names.update(node.get("properties") or {})
+        for part in node.get("allOf") or ():
+            collect(part)
+
+    collect(contract.schema("Experiment"))
+    collect(contract.schema("ExperimentReplace"))
+    return frozenset(names - {"experiment_id"})

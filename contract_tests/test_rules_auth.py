@@ -38,13 +38,16 @@ def test_bad_credentials_are_401(api: ApiClient, label: str, method: str, path: 
                 detail=f"WWW-Authenticate: {response.headers.get('WWW-Authenticate')!r}", assumption="www-authenticate")
 
 
+@pytest.mark.assumption("jwt-claims")
 def test_a_valid_dashboard_jwt_is_accepted(api: ApiClient, target: Target) -> None:
+    """Dashboard JWTs authenticate (documented); what the suite mints (HS256, `org_id`, `exp`) is our
+    reading of them, so a refusal refutes `jwt-claims` rather than breaking the contract."""
     if not (target.jwt_secret and target.jwt_org_id):
         pytest.skip("a valid dashboard JWT needs --jwt-secret and --jwt-org-id (CONTRACT_JWT_SECRET, "
                     "CONTRACT_JWT_ORG_ID)")
     token = _jwt({"org_id": target.jwt_org_id, "exp": int(time.time()) + 600}, target.jwt_secret)
     with_jwt = api.request("GET", "/experiments/summary/", token=token)
-    expect(with_jwt, 200, "a dashboard JWT (HS256, org_id, exp) authenticates")
+    expect(with_jwt, range(200, 300), "a dashboard JWT (HS256, org_id, exp) authenticates")
     with_key = api.request("GET", "/experiments/summary/")
     expect_equal(with_jwt.json().get("total_count"), with_key.json().get("total_count"),
                  "the JWT's organization is the API key's (same count)", with_jwt)
@@ -58,7 +61,7 @@ def test_bad_credentials_cannot_change_an_experiment(api: ApiClient, experiment:
                            authenticated=token is not None, json_body={"name": "intruder"})
     expect(response, 401, f"{label} cannot PATCH")
     read = api.get(experiment["id"])
-    expect_equal(read.json()["name"], experiment["name"], "the experiment is unchanged", read)
+    expect_equal(read.json().get("name"), experiment["name"], "the experiment is unchanged", read)
 
 
 @pytest.mark.mutating
@@ -69,8 +72,8 @@ def test_another_organization_gets_404(api: ApiClient, other_api: ApiClient, exp
     response = other_api.request(method, f"/experiments/{experiment['id']}/", json_body=body)
     expect(response, (403, 404), f"another organization's {method} is refused")
     read = api.get(experiment["id"])
-    expect(read, 200, "the experiment is still there for its organization")
-    expect_equal(read.json()["name"], experiment["name"], "the other organization changed nothing", read)
+    api.ok(read, "the experiment is still there for its organization")
+    expect_equal(read.json().get("name"), experiment["name"], "the other organization changed nothing", read)
     expect(response, 404, f"another organization's {method} is 404 (never 403, nothing leaks)",
            assumption="tenant-404")
 
@@ -78,10 +81,10 @@ def test_another_organization_gets_404(api: ApiClient, other_api: ApiClient, exp
 @pytest.mark.mutating
 def test_another_organization_does_not_list_it(api: ApiClient, other_api: ApiClient, experiment: JsonObject) -> None:
     listed = other_api.request("GET", "/experiments/?page_size=100")
-    expect(listed, 200, "listing works")
-    expect_true(experiment["id"] not in [e["id"] for e in listed.json()], "another organization's list omits it",
+    api.ok(listed, "listing works")
+    expect_true(experiment["id"] not in [e.get("id") for e in listed.json()], "another organization's list omits it",
                 listed)
     filtered = other_api.request("POST", "/experiments/list/", json_body={
         "filters": {"name": {"operator": "", "value": experiment["name"]}}, "is_exporting": True})
-    expect(filtered, 200, "filtering works")
-    expect_equal(filtered.json()["count"], 0, "another organization's filter does not find it", filtered)
+    api.ok(filtered, "filtering works")
+    expect_equal(filtered.json().get("count"), 0, "another organization's filter does not find it", filtered)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .client import ApiClient, expect, expect_equal, expect_true
+from .config import Target
 
 
 def test_unknown_experiment_is_404(api: ApiClient) -> None:
@@ -15,20 +18,28 @@ def test_unknown_experiment_is_404(api: ApiClient) -> None:
 def test_summary_counts_what_the_filter_counts(api: ApiClient) -> None:
     summary = api.request("GET", "/experiments/summary/")
     filtered = api.request("POST", "/experiments/list/?page_size=1", json_body={})
-    expect(summary, 200, "summary answers")
-    expect(filtered, 200, "filter answers")
-    expect_equal(summary.json()["total_count"], filtered.json()["count"],
+    api.ok(summary, "summary answers")
+    api.ok(filtered, "filter answers")
+    expect_equal(summary.json().get("total_count"), filtered.json().get("count"),
                  "GET summary's total_count equals the unfiltered filter count", summary)
 
 
-def test_pages_do_not_overlap(api: ApiClient) -> None:
+def test_pages_do_not_overlap(api: ApiClient, target: Target) -> None:
+    """Needs more than two experiments: a run that may write creates what is missing; a --read-only run
+    on a smaller deployment skips, saying so."""
+    total = api.request("GET", "/experiments/summary/").json().get("total_count")
+    if isinstance(total, int) and total < 3:
+        if target.read_only:
+            pytest.skip(f"pages of 2 need more than 2 experiments; the deployment has {total} and a --read-only "
+                        "run creates none")
+        for _ in range(3 - total):
+            api.create()
     first = api.request("GET", "/experiments/?page=1&page_size=2")
     second = api.request("GET", "/experiments/?page=2&page_size=2")
-    expect(first, 200, "list answers")
-    if second.status_code == 404 and len(first.json()) < 2:
-        return  # one page only: a past-the-end page is the page-past-end-empty assumption's business
-    expect(second, 200, "the second page answers")
-    ids = [e["id"] for e in first.json()], [e["id"] for e in second.json()]
+    api.ok(first, "list answers")
+    api.ok(second, "the second page answers")
+    ids = [e.get("id") for e in first.json()], [e.get("id") for e in second.json()]
+    expect_true(bool(ids[1]), "the second page of more than 2 experiments is not empty", second, detail=str(ids))
     expect_true(not set(ids[0]) & set(ids[1]), "pages 1 and 2 do not overlap", second, detail=str(ids))
 
 

@@ -36,6 +36,8 @@ def running(api: ApiClient, target: Target, run: Run) -> Iterator[JsonObject]:
 
 
 def test_a_locked_field_is_409_naming_it_and_changes_nothing(api: ApiClient, running: JsonObject) -> None:
+    if not isinstance(running.get("batch_size"), int):
+        pytest.skip("the running experiment does not show its batch_size, so a change to it cannot be checked")
     response = api.patch(running["id"], {"batch_size": running["batch_size"] % 10_000 + 1})
     read = api.get(running["id"])
     expect_equal(read.json().get("batch_size"), running["batch_size"], "a refused change changes nothing", read)
@@ -47,8 +49,8 @@ def test_name_and_description_stay_editable(api: ApiClient, running: JsonObject)
     renamed = f"{running['name'][:200]} (contract check)"
     response = api.patch(running["id"], {"name": renamed, "description": running.get("description")})
     try:
-        expect(response, 200, "name and description of a running experiment stay editable")
-        expect_equal(response.json()["name"], renamed, "the new name is applied", response)
+        expect(response, range(200, 300), "name and description of a running experiment stay editable")
+        expect_equal(response.json().get("name"), renamed, "the new name is applied", response)
     finally:
-        if response.status_code == 200:
+        if 200 <= response.status_code < 300:
             api.patch(running["id"], {"name": running["name"]})  # give a designated experiment its name back
