@@ -40,6 +40,7 @@ class Exchange:
     headers: dict[str, str]
     body: Any = None
     raw: bytes | None = None
+    null_body: bool = False  # the body was JSON `null` (not absent)
     status: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
     response: Any = None
@@ -50,7 +51,7 @@ class Exchange:
             if body is not None else dict(headers)
 
     def copy(self, **changes: Any) -> Exchange:
-        return replace(self, headers=dict(self.headers), query=dict(self.query), **changes)
+        return replace(self, **{"headers": dict(self.headers), "query": dict(self.query), **changes})
 
     @property
     def experiment_path(self) -> bool:
@@ -96,6 +97,7 @@ class Rewriting:
         ex = Exchange(scope["method"], scope["path"], query, headers)
         try:
             ex.body = json.loads(raw) if raw else None
+            ex.null_body = bool(raw) and ex.body is None
         except ValueError:
             ex.raw = raw
 
@@ -112,7 +114,8 @@ class Rewriting:
 
 
 async def _call(app: ASGIApp, scope: Scope, ex: Exchange) -> None:
-    raw = ex.raw if ex.raw is not None else (json.dumps(ex.body).encode() if ex.body is not None else b"")
+    raw = ex.raw if ex.raw is not None else \
+        (json.dumps(ex.body).encode() if ex.body is not None or ex.null_body else b"")
     headers = [(k.encode(), v.encode()) for k, v in ex.headers.items() if k != "content-length"]
     headers.append((b"content-length", str(len(raw)).encode()))
     inner = dict(scope, method=ex.method, path=ex.path, raw_path=ex.path.encode(), headers=headers,
@@ -368,7 +371,7 @@ def _mend(ex: Exchange, ids: tuple[str, ...]) -> tuple[str, dict[str, Any]] | No
     """(id, mended body) of the one variant that mends every field the mock's 400 names, if any."""
     if not isinstance(ex.response, dict) or not isinstance(ex.body, dict):
         return None
-    for name in ids:
+    for name in (i for i in ids if i in LENIENT):
         leniency = LENIENT[name]
         if (ex.method, ex.collection) not in leniency.operations:
             continue
@@ -603,11 +606,11 @@ def without_mock_extras(experiment: dict[str, Any], ex: Exchange) -> None:
     experiment.pop("generation_method", None)
 
 
-def python_timestamps(experiment: dict[str, Any], ex: Exchange) -> None:
-    """Timestamps as Python prints them (`2026-11-20 14:02:40+00:00`), not RFC 3339 with a T."""
-    for name in ("started_at", "completed_at"):
-        if isinstance(experiment.get(name), str):
-            experiment[name] = experiment[name].replace("T", " ").replace("Z", "+00:00")
+def filters_as_a_list(ex: Exchange) -> None:
+    if isinstance(ex.response, dict) and isinstance(ex.response.get("current_filters"), dict):
+        ex.response["current_filters"] = [{"field": name, **condition} if isinstance(condition, dict) else
+                                          {"field": name, "value": condition}
+                                          for name, condition in ex.response["current_filters"].items()]
 
 
 def both(*changes: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
@@ -668,8 +671,8 @@ ASSUMPTION_VARIANTS: dict[str, Variant] = {
                               COVERAGE),
     "method-not-allowed": Variant("a method a path does not have answers 404, not 405",
                                   _answers(unsupported_method_404), COVERAGE),
-    "response-shapes": Variant("started_at/completed_at as Python prints them, no T",
-                               _answers(each_experiment(python_timestamps)), RESPONSES),
+    "response-shapes": Variant("a filtered page shows current_filters as a list of {field, operator, value}",
+                               _answers(filters_as_a_list), RESPONSES),
     "response-fields-always-present": Variant(
         "responses leave out optional fields (as in the vendor's SDK) and a filtered page its empty links",
         _answers(both(each_experiment(only_what_is_set), page_without_links)), RESPONSES),
@@ -728,10 +731,163 @@ def shared_build(app: ASGIApp) -> ASGIApp:
     return _answers(both(summary_errors_422, unsupported_method_404))(app)
 
 
-RULE_BREAKERS: dict[str, Variant] = {}
+# -- rule breakers: documented rules broken ----------------------------------------------------------
 
-EXTRA_FIELDS = ("updated_at", "owner", "x_trace", "step_uid")
-VENDOR_EXAMPLES = Variant("TODO", _answers(lambda ex: None), "TODO")
+def patch_resets_omitted(app: ASGIApp) -> ASGIApp:
+    async def fn(ex: Exchange, send: Send_) -> None:
+        if ex.method == "PATCH" and ex.experiment_path and isinstance(ex.body, dict) and ex.body:
+            ex.method = "PUT"  # the mock's PUT puts every omitted defaulted field back to its default
+            await send(ex)
+            ex.method = "PATCH"
+        else:
+            await send(ex)
+    return layer(app, fn)
+
+
+def accepts_both_paths(ex: Exchange) -> bool:
+    if write_of(ex) and ex.body.get("evaluator_ids") and ex.body.get("evaluator_workflow_ids"):
+        del ex.body["evaluator_workflow_ids"]
+    return False
+
+
+def ignores_client_id(ex: Exchange) -> bool:
+    if ex.method == "POST" and ex.collection == "root" and isinstance(ex.body, dict):
+        ex.body.pop("experiment_id", None)
+    return False
+
+
+def ignores_slugs(ex: Exchange) -> bool:
+    if write_of(ex) and "evaluator_ids" not in ex.body:
+        ex.body.pop("evaluator_slugs", None)
+    return False
+
+
+def summary_off_by_one(ex: Exchange) -> None:
+    if ex.collection == "summary" and isinstance(ex.response, dict) and isinstance(ex.response.get("total_count"), int):
+        ex.response["total_count"] += 1
+
+
+def stale_workflow_count(experiment: dict[str, Any], ex: Exchange) -> None:
+    if "workflow_count" in experiment:
+        experiment["workflow_count"] = 1
+
+
+def patch_adds_numbers(app: ASGIApp) -> ASGIApp:
+    """batch_size in a PATCH is added to the stored one (a PATCH applied twice is not the same as once)."""
+    async def fn(ex: Exchange, send: Send_) -> None:
+        if ex.method == "PATCH" and ex.experiment_path and isinstance(ex.body, dict) and \
+                isinstance(ex.body.get("batch_size"), int):
+            current = ex.copy(method="GET", body=None, raw=None)
+            current.headers.pop("content-type", None)
+            await send(current)
+            if current.status == 200 and isinstance(current.response, dict):
+                ex.body["batch_size"] += int(current.response.get("batch_size") or 0)
+        await send(ex)
+    return layer(app, fn)
+
+
+def ignores_page(ex: Exchange) -> bool:
+    if ex.method == "GET" and ex.collection == "root":
+        ex.query.pop("page", None)
+    return False
+
+
+def unknown_is_400(ex: Exchange) -> None:
+    if ex.method == "GET" and ex.experiment_path and ex.status == 404:
+        ex.answer(400, {"detail": "Invalid experiment id."})
+
+
+def lists_other_organizations(app: ASGIApp) -> ASGIApp:
+    async def fn(ex: Exchange, send: Send_) -> None:
+        await send(ex)
+        if ex.method == "GET" and ex.collection == "root" and ex.status == 200 and ex.token == GLOBEX_KEY:
+            other = ex.copy()
+            other.headers["authorization"] = f"Bearer {ACME_KEY}"
+            await send(other)
+            if isinstance(other.response, list) and isinstance(ex.response, list):
+                ex.response += other.response
+    return layer(app, fn)
+
+
+def null_status(experiment: dict[str, Any], ex: Exchange) -> None:
+    experiment["status"] = None
+
+
+def plain_text_success(ex: Exchange) -> None:
+    if 200 <= ex.status < 300 and ex.response is not None:
+        ex.response_headers["content-type"] = "text/plain"
+
+
+RULE_BREAKERS: dict[str, Variant] = {
+    "patch_resets_omitted": Variant("PATCH puts every omitted field back to its default",
+                                    patch_resets_omitted, "patch_changes_exactly and name",
+                                    shows=("test_patch_changes_exactly_the_fields_sent",)),
+    "accepts_both_paths": Variant("a write with both scoring paths keeps the evaluator ids, no 400",
+                                  _requests(accepts_both_paths), "both_scoring_paths",
+                                  shows=("test_both_scoring_paths_is_400", "test_both_scoring_paths_in_a_patch")),
+    "ignores_client_id": Variant("a client-chosen experiment_id is not used", _requests(ignores_client_id),
+                                 "client_chosen_id", shows=("test_client_chosen_id_is_used",)),
+    "ignores_slugs_alone": Variant("evaluator_slugs alone is ignored (no alias)", _requests(ignores_slugs),
+                                   "slugs_alone", shows=("test_slugs_alone_are_taken_as_ids",)),
+    "summary_off_by_one": Variant("the summary counts one more than the filter", _answers(summary_off_by_one),
+                                  "summary_counts", shows=("test_summary_counts_what_the_filter_counts",)),
+    "stale_workflow_count": Variant("workflow_count stays 1 whatever the workflow",
+                                    _answers(each_experiment(stale_workflow_count)), "derived_fields",
+                                    shows=("test_derived_fields_follow_the_data",)),
+    "patch_not_idempotent": Variant("batch_size in a PATCH is added to the stored one", patch_adds_numbers,
+                                    "idempotent", shows=("test_repeated_identical_patch_is_idempotent",)),
+    "ignores_page": Variant("the plain list ignores page (every page is the first)", _requests(ignores_page),
+                            "pages_do_not_overlap", shows=("test_pages_do_not_overlap",)),
+    "unknown_is_400": Variant("an unknown experiment is 400, not 404", _answers(unknown_is_400),
+                              "unknown_experiment_is_404", shows=("test_unknown_experiment_is_404",)),
+    "lists_other_organizations": Variant("the plain list also shows another organization's experiments",
+                                         lists_other_organizations, "does_not_list_it",
+                                         shows=("test_another_organization_does_not_list_it",)),
+    "null_status": Variant("experiments show status null", _answers(each_experiment(null_status)), RESPONSES,
+                           shows=("response_schema_conformance",)),
+    "plain_text_success": Variant("successful JSON answers labelled text/plain", _answers(plain_text_success),
+                                  RESPONSES, shows=("content_type_conformance",)),
+}
+
+
+# -- the vendor's own example bodies, with fields the docs do not name -------------------------------
+
+EXTRA_FIELDS = ("updated_at", "owner", "x_trace", "step_uid", "facets", "generated_at")
+
+
+def vendor_examples(app: ASGIApp) -> ASGIApp:
+    """Tags as the vendor's examples show them (D-get's [{priority, team}] on a detail, D-list's [{}] on a
+    list item), and fields the docs do not name on every response: updated_at (changed by every write)
+    and owner on experiments, step_uid on steps, x_trace inside step configs, facets on a filtered page,
+    generated_at on a summary."""
+    written: dict[str, str] = {}
+
+    async def fn(ex: Exchange, send: Send_) -> None:
+        await send(ex)
+        if not 200 <= ex.status < 300:
+            return
+        detail = ex.collection == "item" or (ex.method == "POST" and ex.collection == "root")
+        for experiment in experiments_in(ex.response):
+            if write_of(ex) or experiment["id"] not in written:
+                written[experiment["id"]] = f"2026-12-07T10:{len(written) % 60:02d}:00Z"
+            experiment["tags"] = [{"priority": "high", "team": "nlp-eval"}] if detail else [{}]
+            experiment["updated_at"] = written[experiment["id"]]
+            experiment["owner"] = {"id": "usr_42", "email": "owner@example.com"}
+            for index, step in enumerate(experiment.get("workflow") or ()):
+                if isinstance(step, dict):
+                    step["step_uid"] = f"step_{index}"
+                    if isinstance(step.get("config"), dict):
+                        step["config"]["x_trace"] = {"sampled": True}
+        if isinstance(ex.response, dict) and "results" in ex.response:
+            ex.response["facets"] = {"status": {}}
+        if isinstance(ex.response, dict) and "total_count" in ex.response:
+            ex.response["generated_at"] = "2026-12-07T10:00:00Z"
+    return layer(app, fn)
+
+
+VENDOR_EXAMPLES = Variant("the vendor's example tags and fields the docs do not name", vendor_examples,
+                          "patch_changes_exactly or idempotent or reads_back or derived_fields or "
+                          "(schema_conformance and (fuzzing or stateful))")
 
 
 def variant(name: str) -> Variant:
