@@ -154,7 +154,8 @@ class SchemaValidator:
         prop = node["discriminator"]["propertyName"]
         # A step that is no object or names no type breaks the discriminator itself.
         if not isinstance(value, dict):
-            return [(path, _message("type", "object", value, {"type": "object"}), "discriminator", [*at, "discriminator"])]
+            return [(path, _message("type", "object", value, {"type": "object"}), "discriminator",
+                     [*at, "discriminator"])]
         if prop not in value:
             return [((*path, prop), "This field is required.", "discriminator", [*at, "discriminator"])]
         chosen = value[prop]

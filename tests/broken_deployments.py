@@ -110,11 +110,11 @@ def _is_experiment(path: str) -> bool:
 
 # -- the faults -------------------------------------------------------------------------------------
 
-def drops_dataset_name(app: ASGIApp) -> ASGIApp:
-    """Responses lose a documented, required field."""
+def drops_created_at(app: ASGIApp) -> ASGIApp:
+    """Responses lose `created_at`, one of the four fields the vendor documents as always present."""
     def strip(value: Any) -> None:
         if isinstance(value, dict):
-            value.pop("dataset_name", None)
+            value.pop("created_at", None)
             for v in value.values():
                 strip(v)
         elif isinstance(value, list):
@@ -242,7 +242,7 @@ def no_body_limit(app: ASGIApp) -> ASGIApp:
 
 
 FAULTS: dict[str, Callable[[ASGIApp], ASGIApp]] = {
-    "drops_dataset_name": drops_dataset_name,
+    "drops_created_at": drops_created_at,
     "slugs_win_over_ids": slugs_win_over_ids,
     "loses_patches": loses_patches,
     "leaks_across_organizations": leaks_across_organizations,

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TS = ROOT / "tests" / "typescript"
 ACME_KEY = "sk_live_acme_dev_4f7d2c9a1b8e"
 OPERATIONS = {"create_experiment", "get_experiment", "update_experiment", "replace_experiment", "delete_experiment",
-              "list_experiments", "filter_experiments", "get_experiment_summary", "summarize_filtered_experiments"}
+              "list_experiments", "list_experiments_page", "filter_experiments", "get_experiment_summary",
+              "summarize_filtered_experiments"}
 
 
 @pytest.fixture(scope="module")

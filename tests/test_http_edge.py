@@ -24,7 +24,7 @@ def test_unknown_path_is_404_json(client):
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
     ("DELETE", "/", "GET, POST"),
-    ("PUT", "/list/", "POST"),
+    ("PUT", "/list/", "GET, POST"),
     ("DELETE", "/summary/", "GET, POST"),
     ("POST", f"/{COMPLETED_ID}/", "GET, PUT, DELETE, PATCH"),
 ])

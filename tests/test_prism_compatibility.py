@@ -17,6 +17,7 @@ NEW = {"dataset_id": "ds_7a6b5c4d", "workflow": [{"type": "completion", "config"
 VALID = {
     "listExperiments": ("GET", f"{BASE}/", None),
     "createExperiment": ("POST", f"{BASE}/", NEW),
+    "listExperimentsPage": ("GET", f"{BASE}/list/", None),
     "filterExperiments": ("POST", f"{BASE}/list/", {}),
     "getExperimentSummary": ("GET", f"{BASE}/summary/", None),
     "summarizeFilteredExperiments": ("POST", f"{BASE}/summary/", {}),

@@ -58,7 +58,7 @@ class Case:
 
 CASES: dict[str, Case] = {
     # The mock with one rule broken: each is a violation named in the report.
-    "drops_dataset_name": Case("mock", "drops_dataset_name", "schema_conformance and examples",
+    "drops_created_at": Case("mock", "drops_created_at", "schema_conformance and examples",
                                shows=("✗ response_schema_conformance",)),
     "slugs_win_over_ids": Case("mock", "slugs_win_over_ids", "evaluator_ids_win",
                                shows=("✗ test_evaluator_ids_win_over_slugs",)),

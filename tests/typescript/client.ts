@@ -25,7 +25,7 @@ export async function lifecycle(): Promise<string> {
   });
   if (!created.data) throw new Error("create failed");
   const id: string = created.data.id;
-  const tracing: boolean = created.data.enable_tracing;
+  const tracing: boolean | undefined = created.data.enable_tracing; // documented optional in responses
   const span: string = created.data.span_workflow_name; // always sent: required in the response type
   const method: "auto" | "llm" | "code" | null = created.data.generation_method;
 
