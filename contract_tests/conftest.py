@@ -26,7 +26,7 @@ from .config import (
     warn_secrets_on_command_line,
 )
 from .embedded import EMBEDDED_BASE_URL, embedded_mock, serve
-from .findings import ASSUMPTION, VIOLATION, Finding, Ledger, Reproducer, RuleBroken, Skipped, render, write_junit
+from .findings import ASSUMPTION, VIOLATION, Finding, Reproducer, RuleBroken, Skipped, render, write_junit
 from .gate import Gate
 from .session import Run
 from .spec_facts import assumptions as spec_assumptions
@@ -260,7 +260,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     RUN.findings.extend(_gate_findings())
     if RUN.target.junit:
         write_junit(Path(RUN.target.junit), RUN.findings, RUN.passed, strict=RUN.target.strict,
-                    skipped=RUN.skipped, ledger=ledger())
+                    skipped=RUN.skipped, ledger=RUN.ledger())
     if RUN.target.html and RUN.gate is not None and RUN.assumptions is not None:
         path = Path(RUN.target.html)
         report_html.write(path, report_html.from_run(RUN, path))
@@ -284,7 +284,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     where = "embedded mock" if RUN.target.embedded else RUN.target.base_url
     write(f"target: {where}; run prefix: {RUN.prefix}; seed: {RUN.target.seed if RUN.target.seed is not None else '-'}")
     write(f"violations: {len(RUN.findings.violations())}; refuted assumptions: {len(RUN.findings.refuted())}")
-    books = ledger()
+    books = RUN.ledger()
     write(f"requests: {state.sent} (cap {RUN.gate.max_requests}); created: {books.created}, "
           f"deleted: {books.deleted}, left over: {len(books.left_over)}; time: {time.monotonic() - RUN.started:.1f} s")
     if state.cap_reached:
@@ -302,19 +302,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(line)
 
 
-def ledger() -> Ledger:
-    """What the run created and left, counted honestly: an experiment whose create the deployment answered
-    without an id the gate could read counts as created and left over (the run cannot find it to delete)."""
-    if RUN.gate is None:
-        return Ledger()
-    state = RUN.gate.state
-    alive = [c.experiment_id for c in state.created.values() if not c.deleted]
-    left = list(dict.fromkeys([*RUN.leftovers, *alive]))
-    untracked = [f"(a create answered {status} without an id)" for status in state.untracked]
-    return Ledger(created=len(state.created) + len(untracked), deleted=sum(c.deleted for c in state.created.values()),
-                  left_over=tuple(left + untracked))
-
-
 def skipped_lines(skipped: list[Skipped], deselected: int) -> list[str]:
     """What the run did not test, and why: one line per reason, naming its tests."""
     by_reason: dict[str, list[str]] = {}
@@ -329,4 +316,4 @@ def skipped_lines(skipped: list[Skipped], deselected: int) -> list[str]:
     return lines
 
 
-__all__ = ["RUN", "VIOLATION", "ledger", "note_refuted", "skipped_lines"]
+__all__ = ["RUN", "VIOLATION", "note_refuted", "skipped_lines"]

@@ -63,6 +63,9 @@ class Report:
     leftovers: list[str]
     schemathesis_reports: list[tuple[str, str]]  # (phases, relative link)
     notes: list[str] = field(default_factory=list)  # gate refusals, anomalies
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (test, why it was not run)
+    deselected: int = 0  # tests a --read-only run leaves out (they write)
+    untracked: int = 0  # creates answered with success but no id the run could read (left over, uncounted ids)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
@@ -102,7 +105,8 @@ def from_run(run: Any, path: Path) -> Report:
         assumptions={key: (a.text, spec.where(key)) for key, a in spec.registry.items()},
         operations=operation_rows(spec, state.statuses, results),
         created=[(c.experiment_id, c.deleted) for c in state.created.values()],
-        leftovers=list(run.leftovers), schemathesis_reports=links, notes=notes, secrets=target.secrets)
+        leftovers=list(run.ledger().left_over), schemathesis_reports=links, notes=notes, secrets=target.secrets,
+        skipped=[(s.test, s.reason) for s in run.skipped], deselected=run.deselected, untracked=len(state.untracked))
 
 
 def operation_rows(spec: Any, statuses: dict[str, Counter[int]], results: Iterable[Any]) -> list[OperationRow]:
@@ -158,10 +162,11 @@ def render(report: Report) -> str:
              f'<p class="verdict">{page.e(_verdict(report))}</p><p class="target">{page.e(report.target)}</p>'
              f"{_tiles(page, report)}</header>")
     page.add('<nav><a href="#violations">Violations</a><a href="#refuted">Refuted assumptions</a>'
-             '<a href="#operations">Operations</a><a href="#ledger">Clean-up</a>'
+             '<a href="#not-tested">Not tested</a><a href="#operations">Operations</a><a href="#ledger">Clean-up</a>'
              '<a href="#schemathesis">Schemathesis\' reports</a><a href="#run">The run</a></nav>')
     page.add(_violations(page, report))
     page.add(_refuted(page, report))
+    page.add(_not_tested(page, report))
     page.add(_operations(page, report))
     page.add(_ledger(page, report))
     page.add(_schemathesis(page, report))
@@ -254,9 +259,31 @@ def _finding(page: Page, finding: Finding, mark: str, spec: str) -> str:
     for label, text in (("Expected", finding.expected), ("Got", finding.got), ("Reproduce", finding.reproduce)):
         if text:
             fields.append(f'<dt>{label}</dt><dd><pre class="{label.lower()}">{page.e(text)}</pre></dd>')
+        if label == "Expected" and finding.diff:
+            rows = "".join(f"<tr><td><code>{page.e(path)}</code></td><td><code>{page.e(want)}</code></td>"
+                           f"<td><code>{page.e(got)}</code></td></tr>" for path, want, got in finding.diff)
+            fields.append('<dt>Differs</dt><dd><table class="diff"><thead><tr><th>field</th><th>expected</th>'
+                          f"<th>got</th></tr></thead><tbody>{rows}</tbody></table></dd>")
     if spec:
         fields.append(f'<dt>Spec</dt><dd><code class="spec">{page.e(spec)}</code></dd>')
     return f'<article class="finding">{head}<dl>{"".join(fields)}</dl></article>'
+
+
+def _not_tested(page: Page, report: Report) -> str:
+    by_reason: dict[str, list[str]] = {}
+    for test, reason in report.skipped:
+        by_reason.setdefault(reason, []).append(test)
+    items = "".join(f'<li><p class="reason">{page.e(reason)}</p><ul class="tests">'
+                    + "".join(f"<li><code>{page.e(t)}</code></li>" for t in tests) + "</ul></li>"
+                    for reason, tests in by_reason.items())
+    if report.deselected:
+        items += (f'<li><p class="reason">Not run in a --read-only run: {report.deselected} test(s) that write.</p>'
+                  "</li>")
+    body = f'<ul class="skipped">{items}</ul>' if items else \
+        '<p class="none">Nothing: every test of the run was run.</p>'
+    return (f'<section id="not-tested"><h2>Not tested <span class="badge">{len(report.skipped)}</span></h2>'
+            f'<p class="lede">Tests the run skipped, and why (an option not given, data a read-only run cannot '
+            f"make …): what this verdict does not cover.</p>{body}</section>")
 
 
 def _operation_spec(report: Report, finding: Finding) -> str:
@@ -325,13 +352,14 @@ def _operations(page: Page, report: Report) -> str:
 def _ledger(page: Page, report: Report) -> str:
     deleted = sum(1 for _, gone in report.created if gone)
     left = report.leftovers or [i for i, gone in report.created if not gone]
+    created = len(report.created) + report.untracked
     items = "".join(f'<li><code>{page.e(i)}</code> {"deleted" if gone else "<strong>left over</strong>"}</li>'
                     for i, gone in report.created[:200])
     more = f"<li>… and {len(report.created) - 200} more</li>" if len(report.created) > 200 else ""
     leftover = (f'<p class="bad-text">Could not delete {len(left)}: '
                 + ", ".join(f"<code>{page.e(i)}</code>" for i in left) + "</p>") if left else \
         '<p class="good-text">Nothing left over.</p>'
-    return (f'<section id="ledger"><h2>Clean-up ledger</h2><p>Created {len(report.created)} experiment(s) '
+    return (f'<section id="ledger"><h2>Clean-up ledger</h2><p>Created {created} experiment(s) '
             f"named <code>{page.e(report.prefix)}…</code>; deleted {deleted}; left over {len(left)}.</p>{leftover}"
             + (f'<details><summary>Every experiment the run created</summary><ul class="ids">{items}{more}</ul>'
                f"</details>" if items else "") + "</section>")
@@ -398,5 +426,8 @@ padding-top:8px}dd{margin:0;min-width:0}
 .none{color:var(--good)}.good-text{color:var(--good)}.bad-text{color:var(--bad)}
 ul.notes{color:var(--warn);margin:8px 0 0;padding-left:18px}
 ul.ids{columns:2;font-size:13px}
+ul.skipped{padding-left:18px}ul.skipped .reason{margin:6px 0 2px}ul.tests{font-size:13px;columns:2}
+table.diff{width:100%;font-size:13px}table.diff th,table.diff td{border-bottom:1px solid var(--line);padding:3px 8px;
+text-align:left;vertical-align:top;word-break:break-word}table.diff thead th{background:var(--bg)}
 a{color:#0969da}
 """

@@ -10,7 +10,7 @@ from typing import Any
 
 from .assumptions import Assumptions
 from .config import Target
-from .findings import FindingLog, Reproducer, Skipped
+from .findings import FindingLog, Ledger, Reproducer, Skipped
 from .gate import Gate
 
 
@@ -31,3 +31,16 @@ class Run:
     leftovers: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     schemathesis: dict[str, Any] = field(default_factory=dict)  # phase -> schemathesis_run.PhaseResult
+
+    def ledger(self) -> Ledger:
+        """What the run created and left, counted honestly: an experiment whose create the deployment
+        answered without an id the gate could read counts as created and left over (the run cannot find
+        it to delete it)."""
+        if self.gate is None:
+            return Ledger()
+        state = self.gate.state
+        alive = [c.experiment_id for c in state.created.values() if not c.deleted]
+        left = list(dict.fromkeys([*self.leftovers, *alive]))
+        untracked = [f"(a create answered {status} without an id)" for status in state.untracked]
+        return Ledger(created=len(state.created) + len(untracked),
+                      deleted=sum(c.deleted for c in state.created.values()), left_over=tuple(left + untracked))

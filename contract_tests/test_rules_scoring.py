@@ -72,7 +72,8 @@ def test_an_empty_or_null_other_path_is_not_both(api: ApiClient) -> None:
     """Exclusivity is about two non-empty paths: a create with evaluator ids and `evaluator_workflow_ids`
     null or [] may be accepted (as no workflow ids) or refused (a null where a list is due); it is never a
     documented violation, so this test only holds the deployment to not failing on it."""
-    for other in (None, []):
+    others: tuple[list[str] | None, ...] = (None, [])
+    for other in others:
         response = api.request("POST", "/experiments/", json_body=api.experiment_body(evaluator_workflow_ids=other))
         expect_true(response.status_code < 500, f"evaluator_workflow_ids {other!r} beside evaluator ids is answered",
                     response)

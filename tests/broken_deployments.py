@@ -241,6 +241,30 @@ def no_body_limit(app: ASGIApp) -> ASGIApp:
     return Faulty(app, before=before)
 
 
+# The documented defaults a PATCH puts back in `patch_resets_omitted` (description: no default, cleared).
+PATCH_RESETS = {"batch_size": 100, "concurrency": 15, "enable_tracing": True, "span_workflow_name": "workflow",
+                "description": None}
+
+
+def patch_resets_omitted(app: ASGIApp) -> ASGIApp:
+    """PATCH treats the body as the whole experiment: every field it omits goes back to its default (or is
+    cleared), which breaks the documented partial update."""
+    def before(ex: Exchange) -> None:
+        if ex.method == "PATCH" and _is_experiment(ex.path) and isinstance(ex.body, dict) and ex.body:
+            ex.body = {**PATCH_RESETS, **ex.body}
+    return Faulty(app, before=before)
+
+
+def names_anything(app: ASGIApp) -> ASGIApp:
+    """A lenient create: a `name` that is not a string (null, 0, a list) is accepted and the experiment
+    gets the default name (`experiment-` and the id's start), so it is not named with the run's prefix."""
+    def before(ex: Exchange) -> None:
+        if ex.method == "POST" and ex.path.rstrip("/").endswith("/experiments") and isinstance(ex.body, dict) \
+                and "name" in ex.body and not isinstance(ex.body["name"], str):
+            del ex.body["name"]
+    return Faulty(app, before=before)
+
+
 FAULTS: dict[str, Callable[[ASGIApp], ASGIApp]] = {
     "drops_created_at": drops_created_at,
     "slugs_win_over_ids": slugs_win_over_ids,
@@ -255,6 +279,8 @@ FAULTS: dict[str, Callable[[ASGIApp], ASGIApp]] = {
     "rejects_dashboard_jwts": rejects_dashboard_jwts,
     "no_running_lock": no_running_lock,
     "no_body_limit": no_body_limit,
+    "patch_resets_omitted": patch_resets_omitted,
+    "names_anything": names_anything,
 }
 
 

@@ -109,3 +109,36 @@ def test_the_documented_schemathesis_command_passes_against_the_mock(tmp_path):
             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout
+
+
+def test_leftovers_and_skipped_tests_are_counted_in_every_report(tmp_path):
+    """A deployment that will not delete: the closing line, the JUnit file (read by a parser) and the HTML
+    report say what was left on it; the test the run could not do is listed with its reason in all three."""
+    from broken_deployments import Exchange, Faulty
+
+    def refuse_deletes(ex: Exchange) -> None:
+        if ex.method == "DELETE":
+            ex.answered, ex.status = True, 403
+            ex.response_headers = {"content-type": "application/json"}
+            ex.response = {"detail": "You do not have permission to perform this action."}
+
+    junit, html = tmp_path / "contract.xml", tmp_path / "contract.html"
+    with serve(Faulty(build(None), before=refuse_deletes)) as origin:
+        result = suite("-k", "client_chosen_id or valid_dashboard_jwt", "--junit", str(junit), "--html", str(html),
+                       env={**ENV_OPTIONS, "CONTRACT_BASE_URL": f"{origin}/api/v2"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "created: 1, deleted: 0, left over: 1" in result.stdout
+    assert "left on the deployment: 1 experiment(s) created by this run: ct-" in result.stdout
+    assert "skipped 1: a valid dashboard JWT needs --jwt-secret" in result.stdout
+
+    suite_element = ET.parse(junit).getroot().find("testsuite")
+    assert suite_element is not None
+    cases = {c.get("name"): c for c in suite_element.iter("testcase")}
+    skipped = cases["test_a_valid_dashboard_jwt_is_accepted"].find("skipped")
+    assert skipped is not None and "needs --jwt-secret" in skipped.get("message", "")
+    cleanup = cases["clean-up: created 1, deleted 0, left over 1"].find("failure")
+    assert cleanup is not None and (cleanup.text or "").startswith("ct-")
+
+    page = html.read_text()
+    assert "Could not delete 1" in page and "a valid dashboard JWT needs --jwt-secret" in page
+    assert '<b>1</b><span>left over</span>' in page

@@ -225,15 +225,20 @@ def test_reproduce_lines_mask_tokens_by_value_and_recreate_what_the_run_deleted(
 # -- the gate ------------------------------------------------------------------------------------------
 
 def _upstream() -> tuple[Starlette, list[tuple[str, str]]]:
-    """A deployment that records what reaches it and answers creates with a fixed name and id."""
+    """A deployment that records what reaches it and answers creates with the id asked for (else a fixed
+    one) and the name sent; a name that is not a string gets a name of its own (a lenient backend), and
+    the id `theirs` answers with someone else's experiment."""
     received: list[tuple[str, str]] = []
 
     async def experiments(request: Request) -> Response:
         received.append((request.method, request.url.path))
         if request.method == "POST":
             body = await request.json()
-            return JSONResponse({"id": body.get("experiment_id", "fixed-id"), "name": body.get("name")},
-                                status_code=201)
+            experiment_id = body.get("experiment_id", "fixed-id")
+            name = body.get("name") if isinstance(body.get("name"), str) else f"experiment-{experiment_id}"
+            if experiment_id == "theirs":
+                name = "someone else's"
+            return JSONResponse({"id": experiment_id, "name": name}, status_code=201)
         return JSONResponse([{"id": "seen-before", "name": "someone else's"}])
 
     async def item(request: Request) -> Response:
@@ -259,7 +264,7 @@ def test_the_gate_changes_only_what_the_run_created(gate_and_upstream: Any) -> N
     gate, url, received = gate_and_upstream
     httpx.get(f"{url}/experiments/")  # shows "seen-before"
     mine = httpx.post(f"{url}/experiments/", json={"name": "ct-t mine", "experiment_id": "mine"}).json()["id"]
-    httpx.post(f"{url}/experiments/", json={"name": "no prefix", "experiment_id": "theirs"})
+    httpx.post(f"{url}/experiments/", json={"name": "ct-t yours", "experiment_id": "theirs"})
     httpx.post(f"{url}/experiments/", json={"name": "ct-t again", "experiment_id": "seen-before"})
     answers = {target: httpx.patch(f"{url}/experiments/{target}/", json={}) for target in
                ("mine", "theirs", "seen-before", "exp_9f8b7c6d")}
@@ -268,7 +273,35 @@ def test_the_gate_changes_only_what_the_run_created(gate_and_upstream: Any) -> N
         assert answers[target].status_code == REFUSED and answers[target].headers[GATE_HEADER] == "refused"
         assert ("PATCH", f"/api/v2/experiments/{target}/") not in received
     assert [c.experiment_id for c in gate.owned_alive()] == ["mine"]
-    assert any("without the run prefix" in note for note in gate.state.anomalies)
+    assert any("'theirs' named \"someone else's\"" in note for note in gate.state.anomalies), gate.state.anomalies
+    assert any("'seen-before', which the run had seen before" in note for note in gate.state.anomalies)
+
+
+def test_the_gate_deletes_what_a_lenient_deployment_named_otherwise(gate_and_upstream: Any) -> None:
+    """A generated create whose name is not a string, accepted under a name without the run's prefix, is
+    still the run's: the gate knows the create it forwarded and the id that came back, and deletes it."""
+    gate, url, received = gate_and_upstream
+    for index, name in enumerate([None, 0, ["x"]]):
+        answer = httpx.post(f"{url}/experiments/", json={"name": name, "experiment_id": f"lenient{index}"})
+        assert answer.json()["name"] == f"experiment-lenient{index}"
+    assert httpx.delete(f"{url}/experiments/lenient0/").status_code == 204  # the run may change its own
+    assert gate.clean_up() == []
+    deleted = [path for method, path in received if method == "DELETE"]
+    assert sorted(deleted) == [f"/api/v2/experiments/lenient{i}/" for i in range(3)]
+    assert all(c.deleted for c in gate.state.created.values()) and len(gate.state.created) == 3
+
+
+def test_a_create_answered_without_an_id_counts_as_left_over() -> None:
+    async def experiments(request: Request) -> Response:
+        return Response(status_code=202)
+
+    app = Starlette(routes=[Route("/api/v2/experiments/", experiments, methods=["POST"])])
+    gate = Gate("http://127.0.0.1:4010/api/v2", Assumptions(SPEC_PATH).contract, prefix="ct-t", max_requests=100,
+                transport=httpx.ASGITransport(app=app))
+    with serve(gate, lifespan="on") as origin:
+        assert httpx.post(f"{origin}/api/v2/experiments/", json={"name": "ct-t x"}).status_code == 202
+    assert gate.state.untracked == [202] and not gate.state.created
+    assert any("without an experiment id" in note for note in gate.state.anomalies)
 
 
 def test_the_gate_counts_every_request_and_keeps_room_to_clean_up(gate_and_upstream: Any) -> None:

@@ -235,3 +235,17 @@ def test_the_report_of_a_run_against_a_broken_deployment_reads_in_chromium(tmp_p
     assert "Nothing left over." in text
     link = re.search(r'<a href="(contract-schemathesis/examples/index\.html)">', dom)
     assert link and (page_file.parent / link.group(1)).is_file()
+
+
+def test_the_page_shows_the_fields_that_differ_and_what_was_not_tested() -> None:
+    differing = Finding(VIOLATION, "rule test", "test_patch_changes_exactly_the_fields_sent", "PATCH changed more",
+                        expected="the documented fields shown keep the expected values", got="from: [200] {…}",
+                        diff=(("batch_size", "37", "100"), ("workflow[0].config.model", '"m"', HOSTILE)))
+    page = render(report(violations=[differing], skipped=[("test_a_valid_dashboard_jwt_is_accepted",
+                                                            "a valid dashboard JWT needs --jwt-secret")],
+                         deselected=3, untracked=1))
+    assert "<td><code>batch_size</code></td><td><code>37</code></td><td><code>100</code></td>" in page
+    assert HOSTILE not in page and html.escape(HOSTILE) in page
+    assert "a valid dashboard JWT needs --jwt-secret" in page and "<code>test_a_valid_dashboard_jwt_is_accepted" in page
+    assert "Not run in a --read-only run: 3 test(s) that write." in page
+    assert "Created 3 experiment(s)" in page  # two in the ledger and one create answered without an id
