@@ -168,15 +168,6 @@ def on_responses(change: Callable[[Exchange], None]) -> Callable[[ASGIApp], ASGI
     return build
 
 
-def on_experiments(change: Callable[[dict[str, Any], Exchange], None]) -> Callable[[ASGIApp], ASGIApp]:
-    """A layer that rewrites every experiment object of every successful response."""
-    def each(ex: Exchange) -> None:
-        if 200 <= ex.status < 300:
-            for experiment in experiments_in(ex.response):
-                change(experiment, ex)
-    return on_responses(each)
-
-
 def write_of(ex: Exchange) -> bool:
     return ex.method in ("POST", "PUT", "PATCH") and ex.collection in ("root", "item") and isinstance(ex.body, dict)
 
