@@ -6,7 +6,8 @@ Two kinds, for `test_assumption_matrix.py`:
   silent there); a contract run must exit 0 and list exactly that id among refuted assumptions;
 * **rule breakers** (`RULE_BREAKERS`): each breaks one documented rule; the run must exit 1 and name it.
 Plus `vendor_examples`: responses shaped like the vendor's own documented examples, carrying fields
-the docs do not name.
+the docs do not name. `GROUPS` says which variants share one deployment and one contract run (they
+meet different tests or operations, or label their answers).
 
 A layer is a coroutine over one buffered exchange (`Exchange`) and `send`, which hands an exchange to
 the mock (and may be called more than once, or not at all when the layer answers itself).
@@ -66,6 +67,15 @@ class Exchange:
         if len(parts) == 3:
             return "root"
         return parts[3] if parts[3] in ("list", "summary") else "item"
+
+    @property
+    def operation(self) -> str:
+        """`METHOD /path template`, as the spec and a finding name it (`GET /experiments/{experiment_id}/`)."""
+        parts = [p for p in self.path.split("/") if p]
+        if len(parts) < 3 or parts[2] != "experiments":
+            return f"{self.method} {self.path}"
+        where = {"root": "", "item": "{experiment_id}/"}.get(self.collection, f"{self.collection}/")
+        return f"{self.method} /experiments/{where}"
 
     @property
     def token(self) -> str:
@@ -611,6 +621,16 @@ def both(*changes: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
     return change
 
 
+def on(*operations: str) -> Callable[[Callable[[Exchange], None]], Callable[[Exchange], None]]:
+    """A response change kept to these operations (`METHOD /path template`)."""
+    def keep(change: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
+        def changed(ex: Exchange) -> None:
+            if ex.operation in operations:
+                change(ex)
+        return changed
+    return keep
+
+
 def each_experiment(change: Callable[[dict[str, Any], Exchange], None]) -> Callable[[Exchange], None]:
     def on(ex: Exchange) -> None:
         if 200 <= ex.status < 300:
@@ -638,21 +658,28 @@ class Variant:
     about: str
     build: Callable[[ASGIApp], ASGIApp]
     keyword: str  # pytest -k: the tests that concern it
-    max_examples: int = 2
     shows: tuple[str, ...] = ()  # a rule breaker: the start of a violation line the report must hold
+    operations: tuple[str, ...] = ()  # met by Schemathesis' phases: the operations its difference is kept to
 
 
 def fault(name: str) -> Callable[[ASGIApp], ASGIApp]:
     return FAULTS[name]
 
 
-RESPONSES = "schema_conformance and (fuzzing or stateful)"
 COVERAGE = "schema_conformance and coverage"
+EXAMPLES = "schema_conformance and examples"  # the vendor's examples, a few requests per operation
 LENIENT_RUN = "lenient"  # the one run of every lenient variant (and the coverage-only ones)
+# The operations Schemathesis' examples phase answers with an experiment; each response variant keeps to
+# its own, so a finding's operation tells which variant it shows.
+CREATE, PLAIN_LIST, FILTER, PAGE = ("POST /experiments/", "GET /experiments/", "POST /experiments/list/",
+                                    "GET /experiments/list/")
+SUMMARIES = ("GET /experiments/summary/", "POST /experiments/summary/")
+DETAIL, UPDATE, REPLACE = ("GET /experiments/{experiment_id}/", "PATCH /experiments/{experiment_id}/",
+                           "PUT /experiments/{experiment_id}/")
 
 ASSUMPTION_VARIANTS: dict[str, Variant] = {
     **{name: Variant((leniency.repair.__doc__ or "").strip(), lenient(name), COVERAGE)
-       for name, leniency in LENIENT.items()},
+       for name, leniency in LENIENT.items() if name != "slugs-hidden-by-ids"},
     "paging-rejected-out-of-range": Variant(
         "page and page_size out of range on the plain list are clamped, unknown query parameters ignored",
         lenient("paging-rejected-out-of-range"), COVERAGE),
@@ -663,14 +690,17 @@ ASSUMPTION_VARIANTS: dict[str, Variant] = {
     "method-not-allowed": Variant("a method a path does not have answers 404, not 405",
                                   _answers(unsupported_method_404), COVERAGE),
     "response-shapes": Variant("a filtered page shows current_filters as a list of {field, operator, value}",
-                               _answers(filters_as_a_list), RESPONSES),
+                               _answers(on(PAGE)(filters_as_a_list)), EXAMPLES, operations=(PAGE,)),
     "response-fields-always-present": Variant(
         "responses leave out optional fields (as in the vendor's SDK) and a filtered page its empty links",
-        _answers(both(each_experiment(only_what_is_set), page_without_links)), RESPONSES),
+        _answers(on(PLAIN_LIST, FILTER)(both(each_experiment(only_what_is_set), page_without_links))), EXAMPLES,
+        operations=(PLAIN_LIST, FILTER)),
     "response-shows-every-field": Variant("a detail without span_workflow_name and generation_method",
-                                          _answers(each_experiment(without_mock_extras)), RESPONSES),
+                                          _answers(on(CREATE, UPDATE)(each_experiment(without_mock_extras))),
+                                          EXAMPLES, operations=(CREATE, UPDATE)),
     "status-values": Variant("its own status values: queued, in_progress",
-                             _answers(each_experiment(other_status_values)), RESPONSES),
+                             _answers(on(DETAIL)(each_experiment(other_status_values))), EXAMPLES,
+                             operations=(DETAIL,)),
     "create-status-201": Variant("create answers 200", _answers(create_answers_200), "client_chosen_id_is_used"),
     "success-statuses": Variant("DELETE answers 200 with a detail", _answers(delete_answers_200),
                                 "deleted_experiment and GET"),
@@ -710,18 +740,10 @@ ASSUMPTION_VARIANTS: dict[str, Variant] = {
                                "over_1_mib"),
     "json-only": Variant("a body that is not JSON is a 400 parse error, not 415", _requests(not_json_is_400),
                          "not_json_is_415"),
+    # Last, so that it sees the mock's own 400 (not one another member rewrote).
+    "slugs-hidden-by-ids": Variant((ids_empty_then_slugs.__doc__ or "").strip(), lenient("slugs-hidden-by-ids"),
+                                   "empty_evaluator_ids_hides"),
 }
-# The ids only the coverage phase meets share one run against a deployment with all their differences.
-SHARED_RUN = tuple(name for name, v in ASSUMPTION_VARIANTS.items() if v.keyword == COVERAGE)
-
-
-def shared_build(app: ASGIApp) -> ASGIApp:
-    """Every coverage-phase difference at once (each labels its answers, or keeps to its own operation)."""
-    lenient_ids = tuple(name for name in SHARED_RUN if name in LENIENT or name in QUERY_LENIENT)
-    app = lenient(*lenient_ids)(app)
-    return _answers(both(summary_errors_422, unsupported_method_404))(app)
-
-
 # -- rule breakers: documented rules broken (those test_suite_verdicts.py does not break) -----------
 
 def accepts_both_paths(ex: Exchange) -> bool:
@@ -808,8 +830,8 @@ RULE_BREAKERS: dict[str, Variant] = {
                                    "slugs_alone", shows=("test_slugs_alone_are_taken_as_ids",)),
     "summary_off_by_one": Variant("the summary counts one more than the filter", _answers(summary_off_by_one),
                                   "summary_counts", shows=("test_summary_counts_what_the_filter_counts",)),
-    "stale_workflow_count": Variant("workflow_count stays 1 whatever the workflow",
-                                    _answers(each_experiment(stale_workflow_count)), "derived_fields",
+    "stale_workflow_count": Variant("a PATCH answers workflow_count 1 whatever the workflow",
+                                    _answers(on(UPDATE)(each_experiment(stale_workflow_count))), "derived_fields",
                                     shows=("test_derived_fields_follow_the_data",)),
     "patch_not_idempotent": Variant("batch_size in a PATCH is added to the stored one", patch_adds_numbers,
                                     "idempotent", shows=("test_repeated_identical_patch_is_idempotent",)),
@@ -820,23 +842,27 @@ RULE_BREAKERS: dict[str, Variant] = {
     "lists_other_organizations": Variant("the plain list also shows another organization's experiments",
                                          lists_other_organizations, "does_not_list_it",
                                          shows=("test_another_organization_does_not_list_it",)),
-    "null_status": Variant("experiments show status null", _answers(each_experiment(null_status)), RESPONSES,
-                           shows=("response_schema_conformance",)),
-    "plain_text_success": Variant("successful JSON answers labelled text/plain", _answers(plain_text_success),
-                                  RESPONSES, shows=("content_type_conformance",)),
+    "null_status": Variant("experiments show status null", _answers(on(REPLACE)(each_experiment(null_status))),
+                           EXAMPLES, shows=("response_schema_conformance on PUT /experiments/{experiment_id}/",),
+                           operations=(REPLACE,)),
+    "plain_text_success": Variant("successful JSON answers labelled text/plain",
+                                  _answers(on(*SUMMARIES)(plain_text_success)), EXAMPLES,
+                                  shows=("content_type_conformance on ",), operations=SUMMARIES),
 }
 
 
 # -- the vendor's own example bodies, with fields the docs do not name -------------------------------
 
-EXTRA_FIELDS = ("updated_at", "owner", "x_trace", "step_uid", "facets", "generated_at")
+# Fields the docs do not name, beside documented ones: on an experiment, on a workflow step (beside
+# `type` and `config`), on a filtered page, on a summary. None goes inside a step's config: a key added
+# there is the server filling something in, which refutes `workflow-echoed-exactly` (its own variant).
+EXTRA_FIELDS = ("updated_at", "owner", "step_uid", "facets", "generated_at")
 
 
 def vendor_examples(app: ASGIApp) -> ASGIApp:
     """Tags as the vendor's examples show them (D-get's [{priority, team}] on a detail, D-list's [{}] on a
     list item), and fields the docs do not name on every response: updated_at (changed by every write)
-    and owner on experiments, step_uid on steps, x_trace inside step configs, facets on a filtered page,
-    generated_at on a summary."""
+    and owner on experiments, step_uid on steps, facets on a filtered page, generated_at on a summary."""
     written: dict[str, str] = {}
 
     async def fn(ex: Exchange, send: Send_) -> None:
@@ -852,9 +878,7 @@ def vendor_examples(app: ASGIApp) -> ASGIApp:
             experiment["owner"] = {"id": "usr_42", "email": "owner@example.com"}
             for index, step in enumerate(experiment.get("workflow") or ()):
                 if isinstance(step, dict):
-                    step["step_uid"] = f"step_{index}"
-                    if isinstance(step.get("config"), dict):
-                        step["config"]["x_trace"] = {"sampled": True}
+                    step["step_uid"] = f"step_{index}_{len(written)}"  # changes from answer to answer
         if isinstance(ex.response, dict) and "results" in ex.response:
             ex.response["facets"] = {"status": {}}
         if isinstance(ex.response, dict) and "total_count" in ex.response:
@@ -862,21 +886,81 @@ def vendor_examples(app: ASGIApp) -> ASGIApp:
     return layer(app, fn)
 
 
+VENDOR = "vendor_examples"
 VENDOR_EXAMPLES = Variant("the vendor's example tags and fields the docs do not name", vendor_examples,
                           "patch_changes_exactly or idempotent or reads_back or derived_fields or "
-                          "(schema_conformance and (fuzzing or stateful))")
+                          f"put_restores_defaults or ({EXAMPLES})")
 
 
 def variant(name: str) -> Variant:
-    if name == LENIENT_RUN:
-        return Variant("every coverage-phase difference at once", shared_build, COVERAGE, max_examples=1)
-    return {**ASSUMPTION_VARIANTS, **RULE_BREAKERS, "vendor_examples": VENDOR_EXAMPLES}[name]
+    return {**ASSUMPTION_VARIANTS, **RULE_BREAKERS, VENDOR: VENDOR_EXAMPLES}[name]
+
+
+# -- the runs: variants that meet different tests (or operations) share one deployment and one run ------
+
+# The ids only the coverage phase meets share one run against a deployment with all their differences;
+# each labels the answers it gives (or keeps to its own operation), so a finding tells whose it is.
+SHARED_RUN = tuple(name for name, v in ASSUMPTION_VARIANTS.items() if v.keyword == COVERAGE)
+
+
+def shared_build(app: ASGIApp) -> ASGIApp:
+    """Every coverage-phase difference at once (each labels its answers, or keeps to its own operation)."""
+    lenient_ids = tuple(name for name in SHARED_RUN if name in LENIENT or name in QUERY_LENIENT)
+    app = lenient(*lenient_ids)(app)
+    return _answers(both(summary_errors_422, unsupported_method_404))(app)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One deployment with the differences of all its members, and one run of the tests they concern."""
+
+    about: str
+    members: tuple[str, ...]
+    max_examples: int = 1
+    build_all: Callable[[ASGIApp], ASGIApp] | None = None  # default: every member's layer, one over the other
+
+    @property
+    def keyword(self) -> str:
+        keywords = dict.fromkeys(variant(name).keyword for name in self.members)
+        return " or ".join(f"({k})" for k in keywords) if len(keywords) > 1 else next(iter(keywords))
+
+    def build(self, app: ASGIApp) -> ASGIApp:
+        if self.build_all is not None:
+            return self.build_all(app)
+        for name in reversed(self.members):  # the first member sees a request first (and its answer last)
+            app = variant(name).build(app)
+        return app
+
+
+def _met_by(keyword: str, names: dict[str, Variant]) -> tuple[str, ...]:
+    return tuple(name for name, v in names.items() if (v.keyword == keyword) == (keyword == EXAMPLES))
+
+
+GROUPS: dict[str, Group] = {
+    LENIENT_RUN: Group("every coverage-phase difference at once", SHARED_RUN, build_all=shared_build),
+    "rule_assumptions": Group("every choice a rule test meets, each on its own tests", tuple(
+        n for n, v in ASSUMPTION_VARIANTS.items() if v.keyword not in (COVERAGE, EXAMPLES))),
+    # Schemathesis' examples phase: the response choices and the two documented response rules broken,
+    # each on operations of its own (so the run exits 1, and each violation must be a breaker's).
+    "responses": Group("every response-shape choice and two documented response rules broken, each on its "
+                       "own operations", _met_by(EXAMPLES, ASSUMPTION_VARIANTS) + _met_by(EXAMPLES, RULE_BREAKERS)),
+    "rule_breakers": Group("every documented rule a rule test holds broken, each on its own tests",
+                           tuple(n for n, v in RULE_BREAKERS.items() if v.keyword != EXAMPLES)),
+    VENDOR: Group(VENDOR_EXAMPLES.about, (VENDOR,)),
+}
+
+
+def group_of(name: str) -> str:
+    """The run a variant's evidence comes from."""
+    return next(group for group, members in GROUPS.items() if name in members.members)
 
 
 def build(name: str) -> ASGIApp:
+    """The deployment of a variant, or of a group (`python tests/variant_deployments.py NAME PORT`)."""
     from mock_server.app import build_app
 
-    return variant(name).build(build_app().asgi)
+    app = build_app().asgi
+    return GROUPS[name].build(app) if name in GROUPS else variant(name).build(app)
 
 
 if __name__ == "__main__":
