@@ -12,7 +12,7 @@ vendor makes all but id, name, status and created_at optional):
 * `writes_store_strings_exactly` (assumption `strict-input-validation`): strings come back exactly
   as sent;
 * `workflow_echoed_exactly` (assumption `workflow-echoed-exactly`): the workflow comes back as sent,
-  nothing filled in;
+  nothing filled in (inside the steps' configs; a key beside `type` and `config` is ignored);
 * `slugs_mirror_ids` (assumption `slugs-mirror-ids`): `evaluator_slugs` comes back equal to
   `evaluator_ids`;
 * `scoring_switch_clears_other_path` (assumption `scoring-path-switch`): sending one scoring path
@@ -33,7 +33,7 @@ import httpx
 import schemathesis
 
 from .diff import differences, lines
-from .spec_facts import defaults, documented_fields, operation_ids, request_validator
+from .spec_facts import defaults, documented_fields, operation_ids, request_validator, step_keys
 
 WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
 # A real backend may start running an experiment at any moment; these follow the run, not the write.
@@ -48,9 +48,21 @@ def operation_id_of(method: str, path: str) -> str | None:
 
 
 def configuration(experiment: dict[str, Any]) -> dict[str, Any]:
-    """The documented fields of an experiment that a write sets (not those that follow its run)."""
+    """The documented fields of an experiment that a write sets (not those that follow its run), its
+    workflow's steps cut to the keys the docs name."""
     fields = documented_fields()
-    return {k: v for k, v in experiment.items() if k in fields and k not in LIFECYCLE_FIELDS}
+    return {k: documented_steps(v) if k == "workflow" else v
+            for k, v in experiment.items() if k in fields and k not in LIFECYCLE_FIELDS}
+
+
+def documented_steps(workflow: Any) -> Any:
+    """The workflow with each step cut to the keys the docs name (`type`, `config`): a key a deployment
+    adds beside them (a `step_uid`) is a field the docs do not name, ignored like any other. A key added
+    inside a config is kept: that is the server filling something in (`workflow-echoed-exactly`)."""
+    if not isinstance(workflow, list):
+        return workflow
+    keys = step_keys()
+    return [{k: v for k, v in step.items() if k in keys} if isinstance(step, dict) else step for step in workflow]
 
 
 def trimmed(value: Any) -> Any:
@@ -91,7 +103,7 @@ def workflow_differences(sent: Any, shown: Any, *, exact: bool = False) -> Misma
     def same(a: Any, b: Any) -> bool:
         return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
 
-    sent = legacy_step_types(sent)
+    sent, shown = legacy_step_types(documented_steps(sent)), documented_steps(shown)
     if not (isinstance(sent, list) and isinstance(shown, list) and len(sent) == len(shown)):
         return differences(sent, shown, "workflow")
     found: Mismatches = []
@@ -180,9 +192,10 @@ def workflow_echoed_exactly(ctx: Any, response: Any, case: Any) -> bool | None:
     if written is None or "workflow" not in written[1] or "workflow" not in written[2]:
         return None
     _, body, shown = written
-    sent = legacy_step_types(trimmed(body["workflow"]))
-    if trimmed(shown["workflow"]) != sent:
-        _fail("The workflow did not come back as sent:", differences(sent, trimmed(shown["workflow"]), "workflow"))
+    sent = legacy_step_types(documented_steps(trimmed(body["workflow"])))
+    got = documented_steps(trimmed(shown["workflow"]))
+    if got != sent:
+        _fail("The workflow did not come back as sent:", differences(sent, got, "workflow"))
     return True
 
 

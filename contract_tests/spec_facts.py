@@ -52,6 +52,15 @@ def request_validator(operation_id: str) -> SchemaValidator:
 
 
 @cache
+def step_keys() -> frozenset[str]:
+    """The keys of a workflow step the docs name (`type` and `config`): the properties of the step shapes
+    WorkflowStep's `oneOf` lists. A key a deployment adds beside them is a field the docs do not name."""
+    contract = _contract()
+    return frozenset(name for part in contract.schema("WorkflowStep").get("oneOf") or ()
+                     for name in contract.resolve(part).get("properties") or {})
+
+
+@cache
 def documented_fields() -> frozenset[str]:
     """The fields of an experiment the docs name: the properties of the Experiment response schema and of
     the write bodies (less `experiment_id`, which is the `id`). Checks and rule tests compare experiments

@@ -4,7 +4,8 @@ between them, and referenced ids that must exist.
 Documented: `evaluator_slugs` is an alias of `evaluator_ids` and `evaluator_ids` wins when both are
 sent; a non-empty list on both scoring paths is 400; a create's unknown reference is 404. Our
 choices, each under its id: the slugs are not even looked up when ids are sent
-(`slugs-not-looked-up`), responses show both lists equal (`slugs-mirror-ids`), the 404 names the
+(`slugs-not-looked-up`), an empty `evaluator_ids` hides the slugs (`slugs-hidden-by-ids`),
+responses show both lists equal (`slugs-mirror-ids`), the 404 names the
 missing id and PATCH/PUT answer 404 too (`reference-404`), switching paths (`scoring-path-switch`)."""
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def test_slugs_alone_are_taken_as_ids(api: ApiClient) -> None:
     if "evaluator_slugs" in shown and "evaluator_ids" in shown:
         expect_equal(shown["evaluator_slugs"], shown["evaluator_ids"], "both lists come back equal", response,
                      assumption="slugs-mirror-ids")
+
+
+@pytest.mark.assumption("slugs-hidden-by-ids")
+def test_an_empty_evaluator_ids_hides_the_slugs(api: ApiClient) -> None:
+    """Our choice (`slugs-hidden-by-ids`): an `evaluator_ids` that is sent, even empty, hides
+    `evaluator_slugs`, so a create with `evaluator_ids: []` beside a known slug has no scoring path and
+    is refused with 400. A deployment that takes the slugs as the scoring path then accepts it (the
+    assumption refuted; the docs say nothing of an empty list); a 5xx is a violation all the same.
+    An experiment it creates is the run's, deleted by the clean-up."""
+    response = api.request("POST", "/experiments/", json_body=api.experiment_body(
+        evaluator_ids=[], evaluator_slugs=[api.target.evaluator_id]))
+    expect(response, 400, "an empty evaluator_ids hides evaluator_slugs: the create has no scoring path")
 
 
 def test_both_scoring_paths_is_400(api: ApiClient) -> None:
