@@ -30,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mock_server.spec import Contract, LineIndex, json_pointer, load_document, walk
+from mock_server.spec import HTTP_METHODS, Contract, LineIndex, json_pointer, load_document, walk
 from mock_server.validation import SchemaValidator, ValidatorCache
 
 Pointer = tuple[str, ...]
@@ -147,15 +147,29 @@ class Assumptions:
         """The compiled validator of a (dereferenced) schema, compiled once."""
         return self._validators(schema)
 
+    @cached_property
+    def operations(self) -> dict[str, dict[str, Any]]:
+        """Every operation by operationId (`Contract.operations`, built once)."""
+        return self.contract.operations()
+
+    @cached_property
+    def _operation_ids(self) -> dict[tuple[str, str], str]:
+        return {(method.upper(), path): item[method]["operationId"]
+                for path, item in self.contract.document["paths"].items() for method in HTTP_METHODS if method in item}
+
+    def operation_id(self, method: str, path_template: str) -> str | None:
+        """The operationId of a method and path template (`("PATCH", "/experiments/{experiment_id}/")`)."""
+        return self._operation_ids.get((method.upper(), path_template))
+
     def request_schema(self, operation_id: str) -> Any:
-        operation = self.contract.operations().get(operation_id) or {}
+        operation = self.operations.get(operation_id) or {}
         body = self.contract.resolve(operation.get("requestBody") or {})
         media = (body.get("content") or {}).get("application/json") or {}
         return self.dereferenced(media.get("schema")) if media.get("schema") else None
 
     def parameter_schemas(self, operation_id: str) -> dict[str, tuple[str, Any]]:
         """name -> (location, dereferenced parameter object) of an operation's parameters."""
-        operation = self.contract.operations().get(operation_id) or {}
+        operation = self.operations.get(operation_id) or {}
         found = {}
         for param in operation.get("parameters", []):
             resolved = self.dereferenced(param)
@@ -163,7 +177,7 @@ class Assumptions:
         return found
 
     def response(self, operation_id: str, status: int) -> dict[str, Any] | None:
-        responses = self.contract.responses(operation_id) if operation_id in self.contract.operations() else {}
+        responses = self.contract.responses(operation_id) if operation_id in self.operations else {}
         found = responses.get(str(status))
         return self.dereferenced(found) if found is not None else None
 
@@ -173,7 +187,7 @@ class Assumptions:
         return media.get("schema")
 
     def operation_marks(self, operation_id: str) -> tuple[str, ...]:
-        return marks(self.contract.operations().get(operation_id))
+        return marks(self.operations.get(operation_id))
 
 
 def documented(node: Any, *, request: bool) -> tuple[str, ...]:

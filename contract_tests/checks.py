@@ -14,7 +14,8 @@ send, such as an OPTIONS; those are not writes):
   fields back to their defaults;
 * `read_your_writes` (documented): a GET of the experiment right after returns what the write
   returned.
-Which checks are documented and which rest on an assumption is in `findings.CHECK_ASSUMPTIONS`.
+Which checks are documented and which rest on an assumption is in `attribution.CHECK_ASSUMPTIONS`;
+the validating proxy judges the same rules on each exchange (`attribution.exchange_rules`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from typing import Any
 import httpx
 import schemathesis
 
+from . import attribution
+from .attribution import expected_fields as expected_fields  # the rules of one exchange, shared with the proxy
+from .attribution import trimmed as trimmed
 from .spec_facts import defaults, operation_ids, request_validator, response_required
 
 WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
@@ -42,38 +46,9 @@ def configuration(experiment: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in experiment.items() if k not in LIFECYCLE_FIELDS}
 
 
-def trimmed(value: Any) -> Any:
-    """`value` with every string stripped of surrounding whitespace (what a server may normalize)."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, list):
-        return [trimmed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: trimmed(v) for k, v in value.items()}
-    return value
-
-
-def expected_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """What a successful write of `body` must show for the fields it sent, field by field."""
-    expected = {k: v for k, v in body.items() if k not in ("experiment_id", "evaluator_slugs", "workflow")}
-    if "evaluator_ids" not in body and "evaluator_slugs" in body:
-        expected["evaluator_ids"] = body["evaluator_slugs"]
-    if isinstance(body.get("workflow"), list):
-        expected["workflow"] = [{**step, "type": "eval" if step.get("type") == "evaluator" else step.get("type")}
-                                if isinstance(step, dict) else step for step in body["workflow"]]
-        expected["workflow_count"] = len(body["workflow"])
-    if "dataset_id" in body:
-        expected["dataset"] = body["dataset_id"]
-    return expected
-
-
 def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: bool) -> dict[str, tuple[Any, Any]]:
     """Fields shown otherwise than expected (a field the response may leave out is compared only when shown)."""
-    def same(a: Any, b: Any) -> bool:
-        return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
-
-    return {name: (value, shown.get(name)) for name, value in expected.items()
-            if (name in shown or name in response_required()) and not same(shown.get(name), value)}
+    return attribution.field_mismatches(expected, shown, exact=exact, required=response_required())
 
 
 def _written(case: Any, response: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:

@@ -11,6 +11,7 @@ from typing import Any
 from mock_server.spec import HTTP_METHODS, Contract
 from mock_server.validation import SchemaValidator
 
+from . import attribution
 from .assumptions import Assumptions
 from .config import spec_path
 
@@ -42,8 +43,7 @@ def operation_ids() -> dict[tuple[str, str], str]:
 def response_required() -> frozenset[str]:
     """Fields the vendor documents every experiment response to carry (the `required` of the Experiment
     schema's parts that rest on no assumption); checks compare any other field only when it is shown."""
-    parts = [_contract().resolve(part) for part in _contract().schema("Experiment")["allOf"]]
-    return frozenset(name for part in parts if "x-assumption" not in part for name in part.get("required", ()))
+    return attribution.response_required(assumptions())
 
 
 def request_validator(operation_id: str) -> SchemaValidator:
