@@ -287,3 +287,11 @@ def test_the_command_line_proxy_answers_an_unreachable_upstream_with_a_502_namin
             output = process.stdout.read()
             process.stdout.close()
             assert DRF_KEY not in output
+
+
+def test_the_proxy_needs_neither_schemathesis_nor_pytest() -> None:
+    # The base install (without the [contract] extra) runs the proxy: the shared attribution imports none of them.
+    probe = ("import sys, mock_server.proxy, mock_server.proxy_cli, contract_tests.har; "
+             "print(sorted(m for m in ('schemathesis', 'pytest') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
