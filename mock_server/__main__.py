@@ -7,7 +7,6 @@ import logging.config
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 from .admin import ADMIN_TOKEN_HEADER
@@ -162,11 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     if not local:
         print(_network_warning(args, [key for _, key in keys], [*LOOPBACK_NAMES, *allowed_hosts], admin), end="")
     sys.stdout.flush()
-    started = time.monotonic()
     uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level, log_config=logging_config,
                 access_log=args.log_level == "debug", timeout_keep_alive=KEEP_ALIVE_SECONDS)
-    if proxying:
-        proxy_cli.finish(mock.forwarder, args, started)
     return 0
 
 

@@ -64,6 +64,7 @@ from .validation import ValidatorCache
 SUMMARY_HEADER = "X-Contract-Findings"
 # httpx logs each request's URL at INFO: a query string may hold a credential, and the request log says more.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+logger = logging.getLogger("mock_server")
 # Hop-by-hop headers (RFC 9110 7.6.1) and the Host, which httpx sets from the upstream's URL.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
                         "te", "trailer", "trailers", "transfer-encoding", "upgrade", "host"})
@@ -87,6 +88,7 @@ class ProxyOptions:
     max_validated: int = MAX_VALIDATED_BYTES
     body_timeout: float = BODY_TIMEOUT_SECONDS
     record: Path | None = None
+    html: Path | None = None  # with record: the session's report, written at shutdown from the recording
     transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)  # tests: an in-process upstream
 
     @property
@@ -152,6 +154,7 @@ class ValidatingProxy:
         for name in list(self.client.headers):  # only what the caller sent goes upstream (no User-Agent, …)
             del self.client.headers[name]
         self.recorder = Recorder(options.record, self._masker_for("")) if options.record else None
+        self.started = time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # the API has none: refused before the handshake, as by the mock
@@ -467,9 +470,19 @@ class ValidatingProxy:
             upstream_seconds, operation_id, answered, [f.as_json() for f in findings], list(notes)))
 
     async def aclose(self) -> None:
-        """At the server's shutdown: the connections to the upstream closed, the recording too."""
+        """At the server's shutdown: the connections to the upstream closed, the recording too, and the
+        session's report written from it (`--html`; here, as uvicorn ends the process on the signal it
+        handled once it has shut down)."""
         await self.client.aclose()
         self.close()
+        if self.options.html and self.options.record:
+            from contract_tests import har, report_html
+
+            page = har.report(self.options.record, self.assumptions, target=f"{self.upstream} (through the "
+                              f"validating proxy, {self.options.mode})", strict=self.options.strict,
+                              started=self.started)
+            report_html.write(self.options.html, page)
+            logger.info("proxy session report: %s", self.options.html)
 
     def close(self) -> None:
         if self.recorder is not None:

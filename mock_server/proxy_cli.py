@@ -1,10 +1,9 @@
-"""`python -m mock_server proxy --upstream URL [options]`: the options, the banner and what is left to write at exit."""
+"""`python -m mock_server proxy --upstream URL [options]`: its options and its banner."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from .limits import UPSTREAM_TIMEOUT_SECONDS
 from .proxy import SUMMARY_HEADER, ProxyOptions, ValidatingProxy, upstream_root
@@ -48,7 +47,8 @@ def options(args: argparse.Namespace, spec_path: Path) -> ProxyOptions:
     if args.html and not args.record:
         raise SystemExit("error: --html needs --record (the report is made from the recording)")
     return ProxyOptions(upstream=args.upstream, errors=args.errors or args.strict, strict=args.strict,
-                        mock_missing=args.mock_missing, spec=spec_path, timeout=args.timeout, record=args.record)
+                        mock_missing=args.mock_missing, spec=spec_path, timeout=args.timeout, record=args.record,
+                        html=args.html)
 
 
 def banner(url: str, proxy: object) -> list[str]:
@@ -63,17 +63,3 @@ def banner(url: str, proxy: object) -> list[str]:
     if opts.record:
         lines.append(f"  recording to {opts.record} (HAR) and {proxy.recorder.findings_path if proxy.recorder else ''}")
     return lines
-
-
-def finish(proxy: Any, args: argparse.Namespace, started: float) -> None:
-    """At exit: close the recording, and write the session's HTML report from it."""
-    if not isinstance(proxy, ValidatingProxy):
-        return
-    proxy.close()
-    if args.html and args.record:
-        from contract_tests import har, report_html
-
-        page = har.report(args.record, proxy.assumptions, target=f"{proxy.upstream} (through the validating proxy, "
-                          f"{proxy.options.mode})", strict=proxy.options.strict, started=started)
-        report_html.write(args.html, page)
-        print(f"proxy session report: {args.html}")
