@@ -500,12 +500,12 @@ def _request_errors(exchange: Exchange, assumptions: Assumptions) -> list[_Attri
     body = json_body(exchange.request_body)
     schema = assumptions.request_schema(operation_id)
     if schema is not None and body is not NO_JSON and body is not None:
-        base = (*assumptions.contract.operation_pointer(operation_id), "requestBody", "content", "application/json",
-                "schema")
+        op = assumptions.contract.operation_pointer(operation_id)
         for detail in _all_details(assumptions, schema, body):
             found.append(_Attributed(detail.field, detail.message,
                                      assumptions.attribute(schema, detail.schema_path, request=True),
-                                     assumptions.contract.follow(base, detail.schema_path)))
+                                     _spec_pointer(assumptions, op, ("requestBody", "content", "application/json",
+                                                                     "schema", *detail.schema_path))))
     for name, (location, param) in assumptions.parameter_schemas(operation_id).items():
         source = exchange.query if location == "query" else exchange.path_params
         if name in source:
@@ -526,11 +526,20 @@ def _response_errors(operation_id: str, status: int, schema: Any, body: Any,
     details = _all_details(assumptions, schema, body)
     if not details:
         return None
-    base = (*assumptions.contract.operation_pointer(operation_id), "responses", str(status), "content",
-            "application/json", "schema")
+    op = assumptions.contract.operation_pointer(operation_id)
     return [_Attributed(d.field, d.message, assumptions.attribute(schema, d.schema_path, request=False),
-                        assumptions.contract.follow(base, d.schema_path))
+                        _spec_pointer(assumptions, op, ("responses", str(status), "content", "application/json",
+                                                        "schema", *d.schema_path)))
             for d in details if not assumptions.ignored(d.schema_path, request=False)]
+
+
+def _spec_pointer(assumptions: Assumptions, start: tuple[str, ...], path: tuple[Any, ...]) -> tuple[str, ...]:
+    """Where `path`, taken from the node at `start` with every `$ref` on the way followed, lands in the file
+    (the nearest node that exists: a pointer never fails a judgement)."""
+    try:
+        return assumptions.contract.follow(start, path)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return start
 
 
 def _all_details(assumptions: Assumptions, schema: Any, body: Any) -> list[Any]:
@@ -547,7 +556,7 @@ def _parameter_pointer(assumptions: Assumptions, operation_id: str, name: str,
     for where, params in ((op[:2], item.get("parameters", [])), (op, item[op[2]].get("parameters", []))):
         for index, param in enumerate(params):
             if contract.resolve(param).get("name") == name:
-                return contract.follow((*where, "parameters", str(index), "schema"), schema_path)
+                return _spec_pointer(assumptions, (*where, "parameters"), (str(index), "schema", *schema_path))
     return op
 
 

@@ -295,3 +295,18 @@ def test_the_proxy_needs_neither_schemathesis_nor_pytest() -> None:
              "print(sorted(m for m in ('schemathesis', 'pytest') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_every_documented_answer_and_body_is_judged_with_a_place_in_the_spec() -> None:
+    # Bodies of the wrong shape for every documented response and request body, `$ref`s on the way included.
+    from contract_tests.attribution import Exchange, judge_exchange
+
+    assumptions = Assumptions(ROOT / "openapi.yaml")
+    for operation_id in assumptions.operations:
+        for status in assumptions.contract.responses(operation_id):
+            for body in (b'{"unexpected": 1}', b"[1]", b'"text"'):
+                exchange = Exchange(operation_id, "POST", {"experiment_id": "x" * 100}, {"page": "0"},
+                                    {"content-type": "application/json"}, b'{"name": 5, "nope": []}', int(status),
+                                    {"content-type": "application/json"}, body)
+                for finding in judge_exchange(exchange, assumptions):
+                    assert finding.where.startswith("openapi.yaml:") and finding.pointer.startswith("#/"), finding
