@@ -3,8 +3,9 @@ and a plain Starlette app doing the same in-memory GET/PATCH without validation 
 
 Prints requests/s, p50 and p99 latency of GET and PATCH at 16 connections for each, the ratios
 mock/bare and mock/Starlette, the mock's start-up time to its first answer, and its memory before and
-after a long run. `--mock-dir` benchmarks the mock of another checkout (e.g. a `git worktree` of an
-older commit) in the same run, against the same baselines.
+after a long run, and the latency the validating proxy (`python -m mock_server proxy`) adds to a PATCH
+sent one at a time in front of the same mock (alternating rounds). `--mock-dir` benchmarks the mock of
+another checkout (e.g. a `git worktree` of an older commit) in the same run, against the same baselines.
 Bounded: every phase stops after --seconds or its request budget, whichever comes first.
 """
 
@@ -15,6 +16,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -82,6 +84,31 @@ def measure(port: int, method: str, requests: list[bytes], args: argparse.Namesp
     return result
 
 
+def proxy_latency(mock_port: int, procs: dict[str, subprocess.Popen], args: argparse.Namespace
+                  ) -> list[tuple[float, float]]:
+    """(direct p50, proxied p50) of PATCHes sent one at a time, in alternating rounds: the validating proxy
+    (`python -m mock_server proxy`, both directions judged) in front of the same mock."""
+    port = free_port()
+    procs["proxy"], _ = start([sys.executable, "-m", "mock_server", "proxy", "--upstream",
+                               f"http://127.0.0.1:{mock_port}/api/v2", "--log-level", "warning", "--port", str(port)],
+                              port)
+    for target in (mock_port, port):  # warm-up: connections, validators, the proxy's first judgements
+        asyncio.run(run_load("127.0.0.1", target, requests_for(target)["PATCH"], connections=1, seconds=1.0,
+                             max_requests=500))
+    rounds = []
+    for _ in range(args.proxy_rounds):
+        medians = []
+        for target in (mock_port, port):
+            patches = requests_for(target)["PATCH"]
+            result = asyncio.run(run_load("127.0.0.1", target, patches, connections=1, seconds=args.seconds / 4,
+                                          max_requests=3000))
+            if set(result.statuses) != {200}:
+                raise SystemExit(f"PATCH through port {target} answered {result.statuses}")
+            medians.append(result.percentile(50))
+        rounds.append((medians[0], medians[1]))
+    return rounds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured phase")
@@ -89,6 +116,8 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=200_000, help="request budget of each phase")
     parser.add_argument("--soak-requests", type=int, default=100_000,
                         help="requests of the memory run (0 to skip)")
+    parser.add_argument("--proxy-rounds", type=int, default=5,
+                        help="alternating rounds of direct and proxied PATCHes, one at a time (0 to skip)")
     parser.add_argument("--mock-dir", type=Path, action="append", default=[],
                         help="also benchmark the mock of this checkout (repeatable)")
     args = parser.parse_args()
@@ -113,6 +142,7 @@ def main() -> int:
         for method in ("GET", "PATCH"):
             for name in servers:
                 results[(method, name)] = measure(ports[name], method, requests_for(ports[name])[method], args)
+        proxy_rounds = proxy_latency(ports["mock"], procs, args) if args.proxy_rounds else []
         memory_before = rss_mib(procs["mock"].pid)
         soak = None
         if args.soak_requests:
@@ -138,6 +168,12 @@ def main() -> int:
                   f"{name}/starlette: {mock_rate / results[(method, 'starlette')].rate():.2f}x")
     for name in (n for n in servers if n.startswith("mock")):
         print(f"{name} start-up to first answer: {startups[name]:.2f} s")
+    if proxy_rounds:
+        print("validating proxy in front of the mock, PATCH one at a time (1 connection), p50 ms per round:")
+        for direct, proxied in proxy_rounds:
+            print(f"  direct {direct:.3f}  through the proxy {proxied:.3f}  added {proxied - direct:.3f}")
+        added = statistics.median(proxied - direct for direct, proxied in proxy_rounds)
+        print(f"PATCH latency the proxy adds (median of {len(proxy_rounds)} rounds): {added:.3f} ms")
     if soak is not None:
         print(f"mock memory: {memory_before:.1f} MiB before, {memory_after:.1f} MiB after {soak.count} more "
               f"mixed requests ({soak.rate():.0f} req/s, statuses {soak.statuses})")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.bundle import Bundle, bundle
-from mock_server.spec import Contract, json_pointer, load_document, walk
+from mock_server.spec import HTTP_METHODS, Contract, json_pointer, load_document, walk
 from mock_server.validation import SchemaValidator, ValidatorCache
 
 Pointer = tuple[str, ...]
@@ -93,6 +93,40 @@ class Assumptions:
                 found.setdefault(assumption_id, []).append((*pointer, "x-assumption"))
         return found
 
+    @cached_property
+    def step_keys(self) -> frozenset[str]:
+        """The keys of a workflow step the docs name (`type` and `config`): the properties of the step shapes
+        WorkflowStep's `oneOf` lists. A key a deployment adds beside them is a field the docs do not name."""
+        contract = self.contract
+        return frozenset(name for part in contract.schema("WorkflowStep").get("oneOf") or ()
+                         for name in contract.resolve(part).get("properties") or {})
+
+    @cached_property
+    def documented_fields(self) -> frozenset[str]:
+        """The fields of an experiment the docs name: the properties of the Experiment response schema and of
+        the write bodies (less `experiment_id`, which is the `id`)."""
+        contract = self.contract
+        names: set[str] = set()
+
+        def collect(node: object) -> None:
+            node = contract.resolve(node) if isinstance(node, dict) else node
+            if not isinstance(node, dict):
+                return
+            names.update(node.get("properties") or {})
+            for part in node.get("allOf") or ():
+                collect(part)
+
+        collect(contract.schema("Experiment"))
+        collect(contract.schema("ExperimentReplace"))
+        return frozenset(names - {"experiment_id"})
+
+    @cached_property
+    def response_required(self) -> frozenset[str]:
+        """Fields the vendor documents every experiment response to carry (the `required` of the Experiment
+        schema's parts that rest on no assumption)."""
+        parts = [self.contract.resolve(part) for part in self.contract.schema("Experiment")["allOf"]]
+        return frozenset(name for part in parts if "x-assumption" not in part for name in part.get("required", ()))
+
     def where(self, assumption_id: str) -> str:
         """`openapi.yaml:LINE` of the first mark of this assumption outside the registry (else the registry)."""
         places = self.locations.get(assumption_id) or [("x-assumptions",)]
@@ -148,15 +182,29 @@ class Assumptions:
         """The compiled validator of a (dereferenced) schema, compiled once."""
         return self._validators(schema)
 
+    @cached_property
+    def operations(self) -> dict[str, dict[str, Any]]:
+        """Every operation by operationId (`Contract.operations`, built once)."""
+        return self.contract.operations()
+
+    @cached_property
+    def _operation_ids(self) -> dict[tuple[str, str], str]:
+        return {(method.upper(), path): item[method]["operationId"]
+                for path, item in self.contract.document["paths"].items() for method in HTTP_METHODS if method in item}
+
+    def operation_id(self, method: str, path_template: str) -> str | None:
+        """The operationId of a method and path template (`("PATCH", "/experiments/{experiment_id}/")`)."""
+        return self._operation_ids.get((method.upper(), path_template))
+
     def request_schema(self, operation_id: str) -> Any:
-        operation = self.contract.operations().get(operation_id) or {}
+        operation = self.operations.get(operation_id) or {}
         body = self.contract.resolve(operation.get("requestBody") or {})
         media = (body.get("content") or {}).get("application/json") or {}
         return self.dereferenced(media.get("schema")) if media.get("schema") else None
 
     def parameter_schemas(self, operation_id: str) -> dict[str, tuple[str, Any]]:
         """name -> (location, dereferenced parameter object) of an operation's parameters."""
-        operation = self.contract.operations().get(operation_id) or {}
+        operation = self.operations.get(operation_id) or {}
         found = {}
         for param in operation.get("parameters", []):
             resolved = self.dereferenced(param)
@@ -164,7 +212,7 @@ class Assumptions:
         return found
 
     def response(self, operation_id: str, status: int) -> dict[str, Any] | None:
-        responses = self.contract.responses(operation_id) if operation_id in self.contract.operations() else {}
+        responses = self.contract.responses(operation_id) if operation_id in self.operations else {}
         found = responses.get(str(status))
         return self.dereferenced(found) if found is not None else None
 
@@ -174,7 +222,7 @@ class Assumptions:
         return media.get("schema")
 
     def operation_marks(self, operation_id: str) -> tuple[str, ...]:
-        return marks(self.contract.operations().get(operation_id))
+        return marks(self.operations.get(operation_id))
 
 
 def documented(node: Any, *, request: bool) -> tuple[str, ...]:

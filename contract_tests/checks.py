@@ -21,7 +21,8 @@ vendor makes all but id, name, status and created_at optional):
   fields back to their defaults;
 * `read_your_writes` (documented): a GET of the experiment right after returns what the write
   returned (the documented fields both show).
-Which checks are documented and which rest on an assumption is in `findings.CHECK_ASSUMPTIONS`.
+Which checks are documented and which rest on an assumption is in `attribution.CHECK_ASSUMPTIONS`;
+the validating proxy judges the same rules on each exchange (`attribution.exchange_rules`).
 """
 
 from __future__ import annotations
@@ -32,14 +33,17 @@ from typing import Any
 import httpx
 import schemathesis
 
+from . import write_rules
 from .diff import differences, lines
 from .spec_facts import defaults, documented_fields, operation_ids, request_validator, step_keys
+from .write_rules import LIFECYCLE_FIELDS as LIFECYCLE_FIELDS
+from .write_rules import Mismatches
+from .write_rules import expected_fields as expected_fields
+from .write_rules import legacy_step_types as legacy_step_types
+from .write_rules import trimmed as trimmed
 
 WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
-# A real backend may start running an experiment at any moment; these follow the run, not the write.
-LIFECYCLE_FIELDS = frozenset({"status", "progress", "started_at", "completed_at", "error_message"})
 SCORING = ("evaluator_ids", "evaluator_workflow_ids")
-Mismatches = list[tuple[str, str, str]]  # (field path, expected, got), as `diff.differences` gives them
 
 
 def operation_id_of(method: str, path: str) -> str | None:
@@ -48,99 +52,18 @@ def operation_id_of(method: str, path: str) -> str | None:
 
 
 def configuration(experiment: dict[str, Any]) -> dict[str, Any]:
-    """The documented fields of an experiment that a write sets (not those that follow its run), its
-    workflow's steps cut to the keys the docs name."""
-    fields = documented_fields()
-    return {k: documented_steps(v) if k == "workflow" else v
-            for k, v in experiment.items() if k in fields and k not in LIFECYCLE_FIELDS}
+    """The documented fields of an experiment that a write sets, its steps cut to the keys the docs name."""
+    return write_rules.configuration(experiment, documented_fields(), step_keys())
 
 
 def documented_steps(workflow: Any) -> Any:
-    """The workflow with each step cut to the keys the docs name (`type`, `config`): a key a deployment
-    adds beside them (a `step_uid`) is a field the docs do not name, ignored like any other. A key added
-    inside a config is kept: that is the server filling something in (`workflow-echoed-exactly`)."""
-    if not isinstance(workflow, list):
-        return workflow
-    keys = step_keys()
-    return [{k: v for k, v in step.items() if k in keys} if isinstance(step, dict) else step for step in workflow]
-
-
-def trimmed(value: Any) -> Any:
-    """`value` with every string stripped of surrounding whitespace (what a server may normalize)."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, list):
-        return [trimmed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: trimmed(v) for k, v in value.items()}
-    return value
-
-
-def legacy_step_types(workflow: Any) -> Any:
-    """The workflow as stored: the legacy step type `evaluator` is `eval`."""
-    if not isinstance(workflow, list):
-        return workflow
-    return [{**step, "type": "eval" if step.get("type") == "evaluator" else step.get("type")}
-            if isinstance(step, dict) else step for step in workflow]
-
-
-def expected_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """What a successful write of `body` must show for the fields it sent, field by field."""
-    expected = {k: v for k, v in body.items() if k not in ("experiment_id", "evaluator_slugs", "workflow")}
-    if "evaluator_ids" not in body and "evaluator_slugs" in body:
-        expected["evaluator_ids"] = body["evaluator_slugs"]
-    if isinstance(body.get("workflow"), list):
-        expected["workflow"] = legacy_step_types(body["workflow"])
-        expected["workflow_count"] = len(body["workflow"])
-    if "dataset_id" in body:
-        expected["dataset"] = body["dataset_id"]
-    return expected
-
-
-def workflow_differences(sent: Any, shown: Any, *, exact: bool = False) -> Mismatches:
-    """How a shown workflow differs from the one sent, judged step by step on what was sent: the step
-    types, and each config key sent (a server may add keys, e.g. the documented completion defaults)."""
-    def same(a: Any, b: Any) -> bool:
-        return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
-
-    sent, shown = legacy_step_types(documented_steps(sent)), documented_steps(shown)
-    if not (isinstance(sent, list) and isinstance(shown, list) and len(sent) == len(shown)):
-        return differences(sent, shown, "workflow")
-    found: Mismatches = []
-    for index, (step, got) in enumerate(zip(sent, shown, strict=True)):
-        where = f"workflow[{index}]"
-        if not (isinstance(step, dict) and isinstance(got, dict)):
-            found += [] if same(step, got) else differences(step, got, where)
-            continue
-        if got.get("type") != step.get("type"):
-            found += differences(step.get("type"), got.get("type"), f"{where}.type")
-        config, shown_config = step.get("config"), got.get("config")
-        if not (isinstance(config, dict) and isinstance(shown_config, dict)):
-            found += [] if same(config, shown_config) else differences(config, shown_config, f"{where}.config")
-            continue
-        for key, value in config.items():
-            if key not in shown_config or not same(shown_config[key], value):
-                found += differences({key: value}, {k: v for k, v in shown_config.items() if k == key},
-                                     f"{where}.config")
-    return found
+    """The workflow with each step cut to the keys the docs name (`write_rules.documented_steps`)."""
+    return write_rules.documented_steps(workflow, step_keys())
 
 
 def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: bool) -> Mismatches:
-    """Fields shown otherwise than expected; a field the response leaves out is not compared (the vendor
-    makes every response field but id, name, status and created_at optional), nor one the docs do not name."""
-    def same(a: Any, b: Any) -> bool:
-        return bool(a == b) if exact else bool(trimmed(a) == trimmed(b))
-
-    fields = documented_fields()
-    found: Mismatches = []
-    for name, value in expected.items():
-        if name not in shown or name not in fields:
-            continue
-        if name == "workflow":
-            found += workflow_differences(value, shown[name], exact=exact)
-        elif not same(shown[name], value):
-            found += differences(value, shown[name], name)
-    return found
+    """Fields shown otherwise than expected, on the documented fields shown (`write_rules.field_mismatches`)."""
+    return write_rules.field_mismatches(expected, shown, documented_fields(), step_keys(), exact=exact)
 
 
 def _written(case: Any, response: Any) -> tuple[str, dict[str, Any], dict[str, Any]] | None:

@@ -25,26 +25,16 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from .assumptions import RESPONSE_SHAPES, STRICT_INPUT, Assumptions, marks
-from .checks import operation_id_of
+from .assumptions import STRICT_INPUT, Assumptions
+
+# The kinds and the checks' assumptions are attribution's; they are named here too, as before the move.
+from .attribution import ASSUMPTION as ASSUMPTION
+from .attribution import CHECK_ASSUMPTIONS as CHECK_ASSUMPTIONS
+from .attribution import IGNORED as IGNORED
+from .attribution import VIOLATION as VIOLATION
+from .attribution import Exchange, classify_check
 from .diff import lines as diff_lines
 from .gate import GATE_HEADER, Created
-
-VIOLATION = "violation"
-ASSUMPTION = "assumption"
-IGNORED = "ignored"  # what a check reported that the contract allows
-# Checks whose failure refutes an assumption rather than breaking the documented contract;
-# the ones that need the request or response to decide are classified by `_classify`.
-CHECK_ASSUMPTIONS = {
-    "writes_store_strings_exactly": STRICT_INPUT,
-    "workflow_echoed_exactly": "workflow-echoed-exactly",
-    "slugs_mirror_ids": "slugs-mirror-ids",
-    "positive_data_acceptance": STRICT_INPUT,
-    "scoring_switch_clears_other_path": "scoring-path-switch",
-    "put_restores_defaults": "put-restores-defaults",
-    "unsupported_method": "method-not-allowed",
-    "allow_header_conformance": "method-not-allowed",
-}
 
 
 @dataclass
@@ -271,139 +261,25 @@ def _scenario_findings(recorder: dict[str, Any], phase: str, assumptions: Assump
 
 def _classify(check: str, case: dict[str, Any], interaction: dict[str, Any],
               assumptions: Assumptions) -> tuple[str, str | None, str]:
-    """(kind, assumption id, why) of one failed check."""
+    """(kind, assumption id, why) of one failed check (`attribution.classify_check` on the exchange)."""
+    return classify_check(check, exchange_of(case, interaction, assumptions), assumptions)
+
+
+def exchange_of(case: dict[str, Any], interaction: dict[str, Any], assumptions: Assumptions) -> Exchange:
+    """The exchange a Schemathesis case and its recorded interaction hold, for `attribution`."""
+    request = interaction.get("request") or {}
     response = interaction.get("response") or {}
-    status = int(response.get("status_code") or 0)
-    if status >= 500:
-        return VIOLATION, None, "a server error is never part of the contract"
-    operation_id = _operation_id(case)
-    if check in CHECK_ASSUMPTIONS:
-        return ASSUMPTION, CHECK_ASSUMPTIONS[check], ""
-    if check == "negative_data_rejection":
-        if 400 <= status < 500:
-            # Refused after all, with a status Schemathesis does not count as a refusal (413 …).
-            documented_status = operation_id is not None and assumptions.response(operation_id, status) is not None
-            return (IGNORED, None, "") if documented_status else (ASSUMPTION, "error-statuses", "")
-        found, documented = _request_attribution(case, interaction, assumptions, operation_id)
-        if documented:
-            return VIOLATION, None, "documented rules the accepted request breaks: " + "; ".join(documented)
-        return ASSUMPTION, found, ""
-    if check == "status_code_conformance":
-        kind, status_assumption = _status_attribution(operation_id, status, case)
-        return kind, status_assumption, ""
-    if check == "response_schema_conformance":
-        shape_assumption, documented = _response_attribution(operation_id, status, response, assumptions)
-        if documented:
-            return VIOLATION, None, "documented shape broken: " + "; ".join(documented)
-        if shape_assumption is None:
-            return IGNORED, None, ""  # only fields the docs do not name
-        return ASSUMPTION, shape_assumption, ""
-    if check == "content_type_conformance" and 400 <= status < 500:
-        # The vendor types its error bodies as anything; that they are JSON is our choice.
-        return ASSUMPTION, "error-bodies", ""
-    if check == "response_headers_conformance":
-        documented_headers = (assumptions.response(operation_id, status) or {}).get("headers") or {} \
-            if operation_id else {}
-        marked = [m for header in documented_headers.values() for m in marks(header)]
-        return (ASSUMPTION, marked[0], "") if marked else (VIOLATION, None, "")
-    return VIOLATION, None, ""
-
-
-def _operation_id(case: dict[str, Any]) -> str | None:
-    return operation_id_of(str(case.get("method", "")), str(case.get("path", "")))
-
-
-def _request_attribution(case: dict[str, Any], interaction: dict[str, Any], assumptions: Assumptions,
-                         operation_id: str | None) -> tuple[str, list[str]]:
-    """The assumption an accepted invalid request rests on, and the documented rules it breaks."""
-    if operation_id is None:
-        return STRICT_INPUT, []
-    found: list[str] = []
-    documented: list[str] = []
-    body = _json(_content(interaction.get("request") or {}))
-    schema = assumptions.request_schema(operation_id)
-    if schema is not None and body is not _NO_JSON and body is not None:
-        for detail in _all_details(assumptions, schema, body):
-            attributed = assumptions.attribute(schema, detail.schema_path, request=True)
-            _sort(attributed, detail, found, documented)
-    for name, (location, param) in assumptions.parameter_schemas(operation_id).items():
-        source = case.get("query" if location == "query" else "path_parameters") or {}
-        if name in source:
-            schema = param.get("schema") or {}
-            for detail in assumptions.validator(schema).details(_typed(source[name], schema), prefix=(name,)):
-                attributed = assumptions.attribute(schema, detail.schema_path, request=True)
-                own = marks(param)
-                _sort(own[0] if own and attributed in (STRICT_INPUT, "value-bounds") else attributed, detail, found,
-                      documented)
-    return (found[0] if found else STRICT_INPUT), documented
-
-
-def _sort(attributed: str | None, detail: Any, found: list[str], documented: list[str]) -> None:
-    if attributed is None:
-        documented.append(f"{detail.field}: {detail.message}")
-    else:
-        found.append(attributed)
-
-
-def _typed(value: Any, schema: dict[str, Any]) -> Any:
-    if isinstance(value, str) and schema.get("type") == "integer" and value.lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
-def _status_attribution(operation_id: str | None, status: int, case: dict[str, Any]) -> tuple[str, str | None]:
-    if 200 <= status < 300:
-        # The vendor documents success, not its number (its SDK takes any 2xx).
-        return ASSUMPTION, "create-status-201" if operation_id == "createExperiment" else "success-statuses"
-    if 400 <= status < 500:
-        query = case.get("query") or {}
-        if operation_id in PAGED_OPERATIONS and status == 404 and "page" in query:
-            return ASSUMPTION, "page-past-end-empty"
-        return ASSUMPTION, "error-statuses"
-    return VIOLATION, None
-
-
-def _response_attribution(operation_id: str | None, status: int, response: dict[str, Any],
-                          assumptions: Assumptions) -> tuple[str | None, list[str]]:
-    """The assumption a response that breaks its schema rests on, and the documented rules it breaks."""
-    schema = assumptions.response_schema(operation_id, status) if operation_id else None
-    if schema is None:
-        if 200 <= status < 300:
-            return ("create-status-201" if operation_id == "createExperiment" else "success-statuses"), []
-        return ("error-statuses", []) if 400 <= status < 500 else (None, ["the status has no documented response"])
-    body = _json(_content(response))
-    if body is _NO_JSON:
-        return None, ["the body is not JSON"]
-    found: list[str] = []
-    documented: list[str] = []
-    details = _all_details(assumptions, schema, body)
-    for detail in details:
-        if not assumptions.ignored(detail.schema_path, request=False):
-            _sort(assumptions.attribute(schema, detail.schema_path, request=False), detail, found, documented)
-    if not details:
-        # Schemathesis and our validator disagree (e.g. on a format): nothing documented is shown broken.
-        return RESPONSE_SHAPES, []
-    return (found[0] if found else None), documented
-
-
-def _all_details(assumptions: Assumptions, schema: Any, body: Any) -> list[Any]:
-    """Every error of `body` (not only the first few a mock's 400 shows), so that a documented
-    failure behind many assumed ones is still seen."""
-    return assumptions.validator(schema).find(body, limit=ATTRIBUTION_LIMIT).details
-
-
-_NO_JSON = object()
-ATTRIBUTION_LIMIT = 5000  # errors attributed per body at most (the validator's work is bounded by the schema)
-PAGED_OPERATIONS = frozenset({"listExperiments", "listExperimentsPage", "filterExperiments"})
-
-
-def _json(content: bytes | None) -> Any:
-    if not content:
-        return None
-    try:
-        return json.loads(content)
-    except ValueError:
-        return _NO_JSON
+    return Exchange(
+        operation_id=assumptions.operation_id(str(case.get("method", "")), str(case.get("path", ""))),
+        method=str(case.get("method", "")),
+        path_params=case.get("path_parameters") or {},
+        query=case.get("query") or {},
+        request_headers={name.lower(): value for name, value in _headers(request)},
+        request_body=_content(request),
+        status=int(response.get("status_code") or 0),
+        response_headers={name.lower(): value for name, value in _headers(response)},
+        response_body=_content(response),
+    )
 
 
 def _content(message: dict[str, Any]) -> bytes | None:

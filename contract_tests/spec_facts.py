@@ -42,8 +42,7 @@ def operation_ids() -> dict[tuple[str, str], str]:
 def response_required() -> frozenset[str]:
     """Fields the vendor documents every experiment response to carry (the `required` of the Experiment
     schema's parts that rest on no assumption); checks compare any other field only when it is shown."""
-    parts = [_contract().resolve(part) for part in _contract().schema("Experiment")["allOf"]]
-    return frozenset(name for part in parts if "x-assumption" not in part for name in part.get("required", ()))
+    return assumptions().response_required
 
 
 def request_validator(operation_id: str) -> SchemaValidator:
@@ -51,31 +50,12 @@ def request_validator(operation_id: str) -> SchemaValidator:
     return assumptions().validator(assumptions().request_schema(operation_id))
 
 
-@cache
 def step_keys() -> frozenset[str]:
-    """The keys of a workflow step the docs name (`type` and `config`): the properties of the step shapes
-    WorkflowStep's `oneOf` lists. A key a deployment adds beside them is a field the docs do not name."""
-    contract = _contract()
-    return frozenset(name for part in contract.schema("WorkflowStep").get("oneOf") or ()
-                     for name in contract.resolve(part).get("properties") or {})
+    """The keys of a workflow step the docs name (`type` and `config`)."""
+    return assumptions().step_keys
 
 
-@cache
 def documented_fields() -> frozenset[str]:
-    """The fields of an experiment the docs name: the properties of the Experiment response schema and of
-    the write bodies (less `experiment_id`, which is the `id`). Checks and rule tests compare experiments
-    on these only, so a field a deployment adds (an `updated_at` that changes on every write) is ignored."""
-    contract = _contract()
-    names: set[str] = set()
-
-    def collect(node: object) -> None:
-        node = contract.resolve(node) if isinstance(node, dict) else node
-        if not isinstance(node, dict):
-            return
-        names.update(node.get("properties") or {})
-        for part in node.get("allOf") or ():
-            collect(part)
-
-    collect(contract.schema("Experiment"))
-    collect(contract.schema("ExperimentReplace"))
-    return frozenset(names - {"experiment_id"})
+    """The fields of an experiment the docs name (`Assumptions.documented_fields`): checks and rule tests
+    compare experiments on these only, so a field a deployment adds (an `updated_at`) is ignored."""
+    return assumptions().documented_fields

@@ -126,7 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         args = _mint_parser().parse_args(argv[1:])
         print(mint_jwt(args.org, args.jwt_secret, ttl_seconds=args.ttl))
         return 0
-    args = _serve_parser().parse_args(argv)
+    proxying = argv[:1] == ["proxy"]
+    parser = _serve_parser()
+    if proxying:  # the same server, guard, controls and options, the API's requests forwarded (proxy_cli.py)
+        from . import proxy_cli
+
+        proxy_cli.add_arguments(parser)
+        argv = argv[1:]
+    args = parser.parse_args(argv)
     local = is_loopback(args.host)
     admin = not args.no_admin and (local or bool(args.admin_token))
     allowed_hosts = [*args.allowed_host, *bind_names(args.host)]
@@ -138,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     from .spec import SPEC_PATH
 
     spec_path = args.spec or SPEC_PATH
+    forwarder = None
+    if proxying:
+        from .proxy import forwarder as proxy_forwarder
+
+        forwarder = proxy_forwarder(proxy_cli.options(args, spec_path))
 
     def build() -> MockApp:
         return build_app(fixtures=args.fixtures, spec_path=spec_path, jwt_secret=args.jwt_secret,
@@ -145,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                          lifecycle=AutoLifecycle(run_seconds=args.run_seconds) if args.lifecycle == "auto" else None,
                          latency=args.latency, admin=admin, admin_token=args.admin_token,
                          allowed_hosts=allowed_hosts,
-                         log_json=args.log_format == "json", max_sessions=args.max_sessions)
+                         log_json=args.log_format == "json", max_sessions=args.max_sessions,
+                         forwarder=forwarder)
 
     try:
         mock = build()
@@ -176,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         f"[{args.host}]" if ":" in args.host else args.host)
     url = f"http://{host}:{args.port}/api/v2"
     keys = [(org.id, key) for org in mock.store.export().values() for key in org.api_keys]
-    print(f"Experiments API mock on {url}/experiments/")
+    if proxying:
+        for line in proxy_cli.banner(url, mock.forwarder):
+            print(line)
+    print(f"Experiments API mock on {url}/experiments/" if not proxying else
+          f"  mock (--mock-missing, and its API keys): {url}/experiments/")
     print(f"  docs (Swagger UI): {url}/ui/")
     for org_id, key in keys:
         print(f"  API key of {org_id}: {key}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ class MockApp:
     sessions: Sessions
     contract: Contract
     authenticator: Authenticator
+    forwarder: ASGIApp | None = None  # proxy mode: what answers the API's requests in place of the mock
 
     @property
     def session(self) -> Session:
@@ -93,10 +94,12 @@ def _connexion(app: ASGIApp, contract: Contract, middlewares: list[Any], operati
 
 
 class _Lifespan:
-    """Answers the server's lifespan messages (the mock has nothing to start or stop)."""
+    """Answers the server's lifespan messages (the mock has nothing to start; a proxy closes its
+    connections to the upstream at shutdown: `on_shutdown`)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
         self.app = app
+        self.on_shutdown = on_shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -107,6 +110,8 @@ class _Lifespan:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await self.on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -127,10 +132,13 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
               cors_origins: Sequence[str] = (), spec_path: Path = SPEC_PATH, lifecycle: AutoLifecycle | None = None,
               clock: Clock | None = None, latency: Latency | None = None, admin: bool = True,
               admin_token: str | None = None, allowed_hosts: Sequence[str] = (), log_json: bool = False,
-              max_sessions: int = 32, body_timeout: float = BODY_TIMEOUT_SECONDS) -> MockApp:
+              max_sessions: int = 32, body_timeout: float = BODY_TIMEOUT_SECONDS,
+              forwarder: Callable[[Contract, ASGIApp, ASGIApp, Sessions], ASGIApp] | None = None) -> MockApp:
     """The mock as an ASGI app. It answers requests whose Host is a loopback name or one of
     `allowed_hosts`; `admin_token`, when given, is required by every /__mock__ call. `clock` is where
-    its time comes from (the system's by default)."""
+    its time comes from (the system's by default). `forwarder` (proxy mode, proxy.py) is handed the
+    contract, the mock's API line, the documents and the sessions, and what it builds answers the
+    API's requests in place of the mock, behind the same guard, log, controls and CORS."""
     contract = Contract(load_document(spec_path), base_path=BASE_PATH)
     if world is None:
         world = load_world(contract, fixtures or DEFAULT_FIXTURES)
@@ -150,6 +158,9 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
     docs = ErrorResponses(SpecDocuments(_connexion(_not_found, contract, [SwaggerUIMiddleware], operations),
                                         BASE_PATH, contract.document))
     api = ContractEdge(api, contract, docs=docs)
+    forwarding = forwarder(contract, api, docs, sessions) if forwarder is not None else None
+    if forwarding is not None:
+        api = forwarding
 
     controls = None
     if admin:
@@ -169,7 +180,8 @@ def build_app(*, fixtures: Path | None = None, world: World | None = None,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["*"],
         allow_credentials=False,
-        expose_headers=["WWW-Authenticate", "Allow", "Retry-After"],
+        expose_headers=["WWW-Authenticate", "Allow", "Retry-After", "X-Contract-Findings"],
         max_age=600,
     )
-    return MockApp(asgi=_Lifespan(asgi), sessions=sessions, contract=contract, authenticator=authenticator)
+    return MockApp(asgi=_Lifespan(asgi, getattr(forwarding, "aclose", None)), sessions=sessions, contract=contract,
+                   authenticator=authenticator, forwarder=forwarding)

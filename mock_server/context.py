@@ -68,6 +68,10 @@ class Outcome:
     operation_id: str | None = None
     error: ApiError | None = None
     forced: str | None = None
+    # In proxy mode (proxy.py): what the request and the upstream's answer break, as the contract
+    # suite's attribution judged them, and who answered (upstream or mock) in how long.
+    findings: tuple[Mapping[str, Any], ...] = ()
+    proxy: Mapping[str, Any] | None = None
 
 
 def with_scope(scope: Scope, key: str, value: object) -> Scope:

@@ -31,3 +31,7 @@ MAX_MESSAGE_CHARS = 500  # one message in an error body
 MAX_LOGGED_ERRORS = 10  # errors kept per entry of the request log (the rest are counted)
 MAX_LOGGED_CHARS = 300  # a path, field or message in the request log and on the terminal
 MAX_LOGGED_BODY_BYTES = 4096  # of a request or response body kept in the request log
+MAX_LOGGED_FINDINGS = 20  # contract findings kept per proxied exchange in the request log (the rest are counted)
+
+MAX_VALIDATED_BYTES = 1024 * 1024  # proxy: a larger request or response body passes through unvalidated, noted
+UPSTREAM_TIMEOUT_SECONDS = 30.0  # proxy: connecting to, writing to and reading from the upstream

@@ -23,7 +23,7 @@ from .clock import Clock, SystemClock
 from .context import OUTCOME, Outcome, session_name
 from .domain_errors import SessionLimitReached
 from .errors import ApiError, FieldErrors, clip
-from .limits import MAX_LOGGED_BODY_BYTES, MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS
+from .limits import MAX_LOGGED_BODY_BYTES, MAX_LOGGED_CHARS, MAX_LOGGED_ERRORS, MAX_LOGGED_FINDINGS
 from .logs import Masker, json_line, printable
 from .sessions import RequestHistory, Sessions
 from .spec import Contract, json_pointer, ref_parts
@@ -109,9 +109,10 @@ class RequestLog:
     def _record(self, scope: Scope, status: int, outcome: Outcome, request_body: _Capture,
                 response_body: _Capture, seconds: float) -> None:
         operation_id = outcome.operation_id  # None for what no operation takes (404, 405, OPTIONS)
+        # Whatever token the request carried, even one of no known shape (a proxied staging key), is masked by value.
+        mask = _masking_also(self.mask, _credential(scope))
         errors, total = self._errors(outcome.error, operation_id, status, outcome.layer) if status >= 400 else ([], 0)
         session = session_name(Headers(scope=scope))
-        mask = self.mask
         errors = [{**e, "field": e["field"] and mask(e["field"]), "message": mask(e["message"])} for e in errors]
         path = mask(clip(scope["path"], MAX_LOGGED_CHARS))
         record = {
@@ -125,6 +126,7 @@ class RequestLog:
             "layer": outcome.layer,
             "request_body": request_body.text(mask),
             "response_body": response_body.text(mask),
+            **_proxied(outcome, mask),
         }
         self._history(scope, session, outcome).add(record)
         if status >= 400:
@@ -204,6 +206,35 @@ class RequestLog:
         if str(status) not in responses:
             return json_pointer(op)
         return _ref_text(responses[str(status)]) or json_pointer((*op, "responses", str(status)))
+
+
+def _credential(scope: Scope) -> str:
+    """The token of the request's `Authorization` header (empty without one, or when too short to mask)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            token = value.decode("latin-1").strip().rpartition(" ")[2]
+            return token if len(token) >= 8 else ""
+    return ""
+
+
+def _masking_also(mask: Callable[[str], str], credential: str) -> Callable[[str], str]:
+    if not credential:
+        return mask
+    return lambda text: mask(text).replace(credential, "***")
+
+
+def _proxied(outcome: Outcome, mask: Callable[[str], str]) -> dict[str, Any]:
+    """What the proxy adds to an entry: the findings (texts masked and cut) and who answered in how long."""
+    if outcome.proxy is None and not outcome.findings:
+        return {}
+    findings = [{key: _short(mask(value)) if isinstance(value, str) else value for key, value in finding.items()}
+                for finding in outcome.findings[:MAX_LOGGED_FINDINGS]]
+    shown: dict[str, Any] = {"findings": findings}
+    if len(outcome.findings) > MAX_LOGGED_FINDINGS:
+        shown["findings_not_shown"] = len(outcome.findings) - MAX_LOGGED_FINDINGS
+    if outcome.proxy is not None:
+        shown["proxy"] = {key: mask(value) if isinstance(value, str) else value for key, value in outcome.proxy.items()}
+    return shown
 
 
 def _short(text: str) -> str:

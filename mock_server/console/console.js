@@ -15,6 +15,8 @@ const LAYERS = {
   handler: "the handler (served from the session's state)",
   docs: "the documentation (Swagger UI or the served spec)",
   none: "nobody: the client went away before the answer",
+  upstream: "the upstream (proxied; the proxy judged its answer)",
+  contract: "the proxy (--errors): the upstream's answer broke the contract, replaced by a 502",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -124,7 +126,9 @@ function matches(entry) {
   if (operation && entry.operation_id !== operation) return false;
   if (text) {
     const haystack = [entry.method, entry.path, entry.status, entry.operation_id, entry.session, entry.forced,
-      entry.layer, ...(entry.errors || []).flatMap((e) => [e.field, e.rule, e.message])].join(" ").toLowerCase();
+      entry.layer, ...(entry.errors || []).flatMap((e) => [e.field, e.rule, e.message]),
+      ...(entry.findings || []).flatMap((f) => [f.kind, f.rule, f.assumption, f.field, f.message])]
+      .join(" ").toLowerCase();
     if (!haystack.includes(text)) return false;
   }
   return true;
@@ -178,6 +182,31 @@ function errorList(entry) {
   return el("ul", {class: "errors"}, items);
 }
 
+// The validating proxy's findings of one exchange: violations red, refuted assumptions amber, each with its
+// rule or assumption id and its place in openapi.yaml (click it to see that part of the spec).
+function findingList(entry) {
+  const items = (entry.findings || []).map((finding) => {
+    const kind = finding.kind === "violation" ? "violation" : "assumption";
+    const [links, holder] = specLinks(entry, finding);
+    return el("li", {class: `finding ${kind}`, "data-kind": kind},
+      el("span", {class: `tag ${kind}`}, finding.kind), " ",
+      el("span", {class: "rule"}, finding.assumption || finding.rule), " ",
+      finding.field ? [el("span", {class: "field-name"}, finding.field), " "] : null,
+      finding.message, " ", el("span", {class: "empty"}, `(${finding.direction}, ${finding.where})`), " ", links, holder);
+  });
+  if (entry.findings_not_shown) items.push(el("li", {class: "empty"}, `… and ${entry.findings_not_shown} more`));
+  return el("ul", {class: "findings"}, items);
+}
+
+function proxyLine(entry) {
+  const proxy = entry.proxy;
+  if (!proxy) return null;
+  const upstream = proxy.upstream_status !== null && proxy.upstream_status !== undefined
+    ? `upstream ${proxy.upstream_status} in ${proxy.upstream_ms} ms` : "upstream not asked";
+  return el("div", {class: "empty"}, el("span", {class: "tag by"}, `answered by ${proxy.answered_by}`), ` ${upstream}`,
+    (proxy.notes || []).length ? ` — ${proxy.notes.join("; ")}` : "");
+}
+
 function renderRequests() {
   const body = $("requests").tBodies[0];
   const shown = state.entries.filter(matches);
@@ -196,6 +225,10 @@ function renderRequests() {
     if (entry.status >= 400 && ((entry.errors || []).length || entry.forced)) {
       rows.push(el("tr", {class: `why ${kind}`}, el("td", {colspan: 6},
         entry.forced ? el("div", {class: "empty"}, entry.forced) : null, errorList(entry))));
+    }
+    if (entry.proxy) {
+      rows.push(el("tr", {class: "why proxied", "data-key": key}, el("td", {colspan: 6},
+        proxyLine(entry), (entry.findings || []).length ? findingList(entry) : null)));
     }
   }
   body.replaceChildren(...rows);
@@ -238,6 +271,8 @@ function select(entry) {
       el("dt", {}, "session"), el("dd", {}, sessionLabel(entry.session !== undefined ? entry.session : state.session)),
       entry.forced ? [el("dt", {}, "forced"), el("dd", {}, entry.forced)] : null),
     (entry.errors || []).length ? [el("h3", {}, "why it was refused"), errorList(entry)] : null,
+    entry.proxy ? [el("h3", {}, "proxied"), proxyLine(entry)] : null,
+    (entry.findings || []).length ? [el("h3", {}, "contract findings"), findingList(entry)] : null,
     el("h3", {}, "request body"),
     request === null ? el("p", {class: "empty"}, entry.request_body === undefined ? "(not logged)" : "(empty)")
       : el("pre", {class: "body"}, request),

@@ -20,6 +20,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="plant one fault (default: $DRF_BACKEND_FAULT)",
     )
     parser.add_argument(
+        "--fault-header",
+        action="store_true",
+        help="plant the fault each request names in its X-Drf-Fault header (the proxy's tests)",
+    )
+    parser.add_argument(
         "--start-running-after",
         type=float,
         metavar="SECONDS",
@@ -49,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     os.close(fd)
     os.environ["DRF_BACKEND_DB"] = db_path
     os.environ["DRF_BACKEND_FAULT"] = args.fault or ""
+    os.environ["DRF_BACKEND_FAULT_HEADER"] = "1" if args.fault_header else ""
     start_after = args.start_running_after
     os.environ["DRF_BACKEND_START_RUNNING_AFTER"] = "" if start_after is None else str(float(start_after))
     os.environ["DJANGO_SETTINGS_MODULE"] = "drf_backend.settings"

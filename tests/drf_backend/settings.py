@@ -7,7 +7,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = ["rest_framework", "drf_backend"]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware", "drf_backend.faults.FaultHeaderMiddleware"]
 ROOT_URLCONF = "drf_backend.urls"
 
 DATABASES = {
@@ -47,5 +47,6 @@ LOGGING = {
 }
 
 DRF_BACKEND_FAULT = os.environ.get("DRF_BACKEND_FAULT", "")
+DRF_BACKEND_FAULT_HEADER = os.environ.get("DRF_BACKEND_FAULT_HEADER") == "1"
 _start_after = os.environ.get("DRF_BACKEND_START_RUNNING_AFTER", "")
 DRF_BACKEND_START_RUNNING_AFTER: float | None = float(_start_after) if _start_after else None
