@@ -76,6 +76,9 @@ def clean_condition(field: str, operator: str, value: Any) -> Any:
         value_field: serializers.Field = serializers.BooleanField()
     elif operator == "in":
         value_field = serializers.ListField(child=_value_field(kind))
+    elif isinstance(value, list):
+        # The vendor's filter reference writes every value as a list: any of them matches.
+        value_field = serializers.ListField(child=_value_field(kind), min_length=1)
     else:
         value_field = _value_field(kind)
         # Equality with null is how a client asks for "not set".
@@ -91,6 +94,12 @@ def apply_filters(queryset: QuerySet, conditions: dict[str, tuple[str, Any]]) ->
         queryset = with_dataset_name(queryset)
     for field, (operator, value) in conditions.items():
         path = FILTER_FIELDS[field][0]
+        if isinstance(value, list) and operator not in ("in", "isnull"):
+            any_of = Q()
+            for one in value:
+                any_of |= _condition(path, operator, one)
+            queryset = queryset.exclude(**{f"{path}__in": value}) if operator == "not" else queryset.filter(any_of)
+            continue
         if operator in ("contains", "startswith", "endswith"):
             queryset = queryset.filter(_case_sensitive(path, operator, value))
         elif operator == "":
@@ -100,6 +109,15 @@ def apply_filters(queryset: QuerySet, conditions: dict[str, tuple[str, Any]]) ->
         else:
             queryset = queryset.filter(**{f"{path}__{operator}": value})
     return queryset
+
+
+def _condition(path: str, operator: str, value: Any) -> Q:
+    """One operator on one value, as a Q (a list value ORs these)."""
+    if operator in ("contains", "startswith", "endswith"):
+        return Q(_case_sensitive(path, operator, value))
+    if operator == "":
+        return Q(**{path: value})
+    return Q(**{f"{path}__{operator}": value})
 
 
 def _case_sensitive(path: str, operator: str, value: str):
