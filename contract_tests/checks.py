@@ -61,6 +61,11 @@ def documented_steps(workflow: Any) -> Any:
     return write_rules.documented_steps(workflow, step_keys())
 
 
+def workflow_differences(sent: Any, shown: Any, *, exact: bool = False) -> Mismatches:
+    """How a shown workflow differs from the one sent (`write_rules.workflow_differences`)."""
+    return write_rules.workflow_differences(sent, shown, step_keys(), exact=exact)
+
+
 def field_mismatches(expected: dict[str, Any], shown: dict[str, Any], *, exact: bool) -> Mismatches:
     """Fields shown otherwise than expected, on the documented fields shown (`write_rules.field_mismatches`)."""
     return write_rules.field_mismatches(expected, shown, documented_fields(), step_keys(), exact=exact)

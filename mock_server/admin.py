@@ -185,7 +185,9 @@ class Admin:
         return response
 
     async def reset(self, request: Request) -> Response:
-        self._session(request).reset()
+        session = self._session(request)
+        session.reset()
+        self.sessions.unattributed.clear(session=session.name)  # what strangers sent it goes too
         return Response(status_code=204)
 
     async def experiments(self, request: Request) -> Response:

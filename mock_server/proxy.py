@@ -54,8 +54,8 @@ from .context import OUTCOME, ROUTED, Outcome, Routed, answered_by, session_name
 from .error_responses import ErrorResponses
 from .errors import ApiError, NotFound, RequestTimeout, Unauthorized, UnsupportedMediaType, json_error_response
 from .limits import BODY_TIMEOUT_SECONDS, MAX_VALIDATED_BYTES, UPSTREAM_TIMEOUT_SECONDS
+from .logs import Masker
 from .recording import RecordedExchange, Recorder
-from .request_log import Masker
 from .request_validation import RequestValidation
 from .sessions import Sessions
 from .spec import SPEC_PATH, Contract

@@ -88,10 +88,13 @@ class RequestHistory:
             entries = (e for e in pool if session is True or e.get("session") == session)
             return [e for e in itertools.islice(entries, limit) if e["id"] > after]
 
-    def clear(self) -> None:
+    def clear(self, *, session: str | None | bool = True) -> None:
+        """Forget every entry, or (`session` a name or None) only that session's."""
         with self._lock:
-            self._entries.clear()
-            self._docs.clear()
+            for window in (self._entries, self._docs):
+                kept = [] if session is True else [e for e in window if e.get("session") != session]
+                window.clear()
+                window.extend(kept)
 
 
 @dataclass
