@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from .client import ApiClient, JsonObject, expect_true
+from .spec_facts import defaults
 
 # The workflow of the vendor's examples: documented keys and values only.
 EXAMPLE_WORKFLOW = [{"type": "completion", "config": {"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 256}}]
@@ -66,3 +67,18 @@ def test_the_documented_filter_examples_are_accepted(api: ApiClient, path: str, 
     wanted = ("count", "results") if "/list/" in path else ("total_count",)
     expect_true(isinstance(answer, dict) and all(key in answer for key in wanted),
                 f"the answer carries {', '.join(wanted)}", response)
+
+
+@pytest.mark.mutating
+def test_a_create_takes_the_documented_defaults(api: ApiClient) -> None:
+    """span_workflow_name, enable_tracing, batch_size and concurrency have documented defaults: a create
+    that leaves them out shows them (where the response shows the field at all)."""
+    body = {key: value for key, value in api.experiment_body().items() if key not in defaults()}
+    response = api.request("POST", "/experiments/", json_body=body)
+    expect_true(200 <= response.status_code < 300, "a create without the defaulted fields is accepted", response,
+                detail=f"status {response.status_code}")
+    created = response.json()
+    shown = {key: created[key] for key in defaults() if isinstance(created, dict) and key in created}
+    expected = {key: defaults()[key] for key in shown}
+    expect_true(shown == expected, "a create shows the documented defaults of the fields it left out", response,
+                detail=f"documented {expected}, shown {shown}")

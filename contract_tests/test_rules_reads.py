@@ -47,3 +47,28 @@ def test_a_page_past_the_end_is_empty(api: ApiClient) -> None:
     response = api.request("GET", "/experiments/?page=1000000&page_size=100")
     expect(response, 200, "a page past the last one answers 200", assumption="page-past-end-empty")
     expect_equal(response.json(), [], "a page past the last one is empty", response, assumption="page-past-end-empty")
+
+
+MAX_PAGE = 100  # the documented page_size bound
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/experiments/"), ("POST", "/experiments/list/")])
+def test_a_page_never_holds_more_than_100(api: ApiClient, target: Target, method: str, path: str) -> None:
+    """page_size is documented as 1-100: asked for more, a deployment may refuse or clamp, never answer more
+    than 100. Needs more than 100 experiments: a run that may write creates what is missing; a --read-only
+    run on a smaller deployment skips, saying so."""
+    total = api.request("GET", "/experiments/summary/").json().get("total_count")
+    if isinstance(total, int) and total <= MAX_PAGE:
+        if target.read_only:
+            pytest.skip(f"a page of more than {MAX_PAGE} needs more than {MAX_PAGE} experiments; the deployment "
+                        f"has {total} and a --read-only run creates none")
+        for _ in range(MAX_PAGE + 1 - total):
+            api.create()
+    response = api.request(method, f"{path}?page_size={MAX_PAGE + 1}", json_body={} if method == "POST" else None)
+    if not 200 <= response.status_code < 300:
+        return  # refused: how is `paging-rejected-out-of-range`'s business (Schemathesis' coverage phase)
+    page = response.json()
+    items = page if isinstance(page, list) else page.get("results") if isinstance(page, dict) else None
+    expect_true(isinstance(items, list) and len(items) <= MAX_PAGE,
+                f"a page holds at most {MAX_PAGE} experiments (page_size is 1-{MAX_PAGE})", response,
+                detail=f"{len(items) if isinstance(items, list) else 'no list of'} experiments on the page")

@@ -820,6 +820,37 @@ def plain_text_success(ex: Exchange) -> None:
         ex.response_headers["content-type"] = "text/plain"
 
 
+def pages_beyond_100(app: ASGIApp) -> ASGIApp:
+    """page_size over the documented 100 is taken, and the page holds one experiment more than 100."""
+    async def fn(ex: Exchange, send: Send_) -> None:
+        size = ex.query.get("page_size", "")
+        big = size.isdigit() and int(size) > 100
+        if big:
+            ex.query["page_size"] = "100"
+        await send(ex)
+        if big and 200 <= ex.status < 300:
+            items = ex.response if isinstance(ex.response, list) else \
+                ex.response.get("results") if isinstance(ex.response, dict) else None
+            if isinstance(items, list) and items:
+                items.append(dict(items[0], id=f"{items[0].get('id')}-more"))
+    return layer(app, fn)
+
+
+def wrong_defaults(experiment: dict[str, Any], ex: Exchange) -> None:
+    if isinstance(ex.body, dict) and "batch_size" not in ex.body:
+        experiment["batch_size"] = 50  # the documented default is 100
+
+
+def refuses_list_values(ex: Exchange) -> bool:
+    filters = ex.body.get("filters") if isinstance(ex.body, dict) else None
+    if ex.method == "POST" and isinstance(filters, dict) and any(
+            isinstance(c, dict) and isinstance(c.get("value"), list) and c.get("operator") not in ("in",)
+            for c in filters.values()):
+        ex.answer(400, {"filters": ["A filter value must be a string."]})
+        return True
+    return False
+
+
 RULE_BREAKERS: dict[str, Variant] = {
     "accepts_both_paths": Variant("a write with both scoring paths keeps the evaluator ids, no 400",
                                   _requests(accepts_both_paths), "both_scoring_paths",
@@ -845,6 +876,15 @@ RULE_BREAKERS: dict[str, Variant] = {
     "null_status": Variant("experiments show status null", _answers(on(REPLACE)(each_experiment(null_status))),
                            EXAMPLES, shows=("response_schema_conformance on PUT /experiments/{experiment_id}/",),
                            operations=(REPLACE,)),
+    "pages_beyond_100": Variant("page_size over 100 is taken and a page holds 101", pages_beyond_100,
+                                "never_holds_more_than_100",
+                                shows=("test_a_page_never_holds_more_than_100",)),
+    "wrong_defaults": Variant("a create that leaves batch_size out shows 50, not the documented 100",
+                              _answers(on(CREATE)(each_experiment(wrong_defaults))), "documented_defaults",
+                              shows=("test_a_create_takes_the_documented_defaults",)),
+    "refuses_list_values": Variant("a filter value written as a list (the vendor's reference) is 400",
+                                   _requests(refuses_list_values), "documented_filter_examples",
+                                   shows=("test_the_documented_filter_examples_are_accepted",)),
     "plain_text_success": Variant("successful JSON answers labelled text/plain",
                                   _answers(on(*SUMMARIES)(plain_text_success)), EXAMPLES,
                                   shows=("content_type_conformance on ",), operations=SUMMARIES),
