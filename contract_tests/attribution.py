@@ -258,7 +258,11 @@ def judge_exchange(exchange: Exchange, assumptions: Assumptions,
                    request_findings: list[ContractFinding] | None = None) -> list[ContractFinding]:
     """Every difference of one exchange: the request's, the answer's, and the rules of one exchange."""
     requested = judge_request(exchange, assumptions) if request_findings is None else request_findings
-    return [*requested, *judge_response(exchange, assumptions, requested), *exchange_rules(exchange, assumptions)]
+    # A request that breaks only our choices refutes them when the upstream accepts it; refused, the
+    # choice held and there is nothing to report. What breaks documented rules is reported either way.
+    accepted = 200 <= exchange.status < 300
+    shown = [f for f in requested if f.kind == VIOLATION or accepted]
+    return [*shown, *judge_response(exchange, assumptions, requested), *exchange_rules(exchange, assumptions)]
 
 
 def blocking(findings: Iterable[ContractFinding], *, strict: bool) -> list[ContractFinding]:

@@ -89,9 +89,9 @@ def _slug(heading: str) -> str:
     return text.replace(" ", "-")
 
 
-def _help(module: str) -> str:
-    return subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60).stdout
+def _help(module: str, *subcommand: str) -> str:
+    return subprocess.run([sys.executable, "-m", module, *subcommand, "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60).stdout
 
 
 def _targets() -> set[str]:
@@ -104,7 +104,8 @@ def _options(command: str) -> list[str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_shell_example_parses_and_names_real_targets_and_options(page):
-    helps = {"mock": _help("mock_server"), "contract": _help("contract_tests"), "lint": _help("spec_lint")}
+    helps = {"mock": _help("mock_server"), "proxy": _help("mock_server", "proxy"), "contract": _help("contract_tests"),
+             "lint": _help("spec_lint")}
     targets = _targets()
     for block in blocks(page):
         parsed = subprocess.run(["bash", "-n", "-c", "\n".join(commands(block))], capture_output=True, text=True)
@@ -120,7 +121,7 @@ def test_every_shell_example_parses_and_names_real_targets_and_options(page):
             elif "mint-jwt" in command:
                 continue
             elif "experiments-mock" in command or "-m mock_server" in command:
-                _assert_options(page, command, _options(command), helps["mock"])
+                _assert_options(page, command, _options(command), helps["proxy" if "proxy" in words else "mock"])
             elif "contract_tests" in command or "experiments-contract-tests" in command:
                 _assert_options(page, command, _options(command), helps["contract"])
             elif "experiments-lint" in command or "-m spec_lint" in command:
