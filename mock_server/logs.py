@@ -41,6 +41,16 @@ class Masker:
     def __init__(self, api_keys: list[str]) -> None:
         self.keys = sorted(api_keys, key=len, reverse=True)
         self.pattern = re.compile("|".join([TOKEN_SHAPES, *map(re.escape, self.keys)]))
+        self._last: tuple[str, bool] = ("", True)
+
+    def covers(self, token: str) -> bool:
+        """Whether this masker hides `token` wherever it stands (one of the mock's keys, or a token shape);
+        the answer for the last token asked is kept, as a request log asks for each request's."""
+        if token == self._last[0]:
+            return self._last[1]
+        covered = not token or self.pattern.fullmatch(token) is not None
+        self._last = (token, covered)
+        return covered
 
     def __call__(self, text: str) -> str:
         # The pattern only where it can match: most texts hold no token.

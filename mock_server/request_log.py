@@ -110,9 +110,11 @@ class RequestLog:
                 response_body: _Capture, seconds: float) -> None:
         operation_id = outcome.operation_id  # None for what no operation takes (404, 405, OPTIONS)
         # Whatever token the request carried, even one of no known shape (a proxied staging key), is masked by value.
-        mask = _masking_also(self.mask, _credential(scope))
+        credential = _credential(scope)
+        mask = self.mask if self.mask.covers(credential) else _masking_also(self.mask, credential)
         errors, total = self._errors(outcome.error, operation_id, status, outcome.layer) if status >= 400 else ([], 0)
-        session = session_name(Headers(scope=scope))
+        headers = Headers(scope=scope)
+        session = session_name(headers)
         errors = [{**e, "field": e["field"] and mask(e["field"]), "message": mask(e["message"])} for e in errors]
         path = mask(clip(scope["path"], MAX_LOGGED_CHARS))
         record = {
@@ -128,7 +130,7 @@ class RequestLog:
             "response_body": response_body.text(mask),
             **_proxied(outcome, mask),
         }
-        self._history(scope, session, outcome).add(record)
+        self._history(headers, session, outcome).add(record)
         if status >= 400:
             shown = {k: v for k, v in record.items() if k not in ("request_body", "response_body")}
             if self.json_lines:
@@ -142,12 +144,11 @@ class RequestLog:
                 logger.warning("%s %s %s %s", printable(clip(scope["method"], 32)), printable(path), status,
                                printable(reasons))
 
-    def _history(self, scope: Scope, session: str | None, outcome: Outcome) -> RequestHistory:
+    def _history(self, headers: Headers, session: str | None, outcome: Outcome) -> RequestHistory:
         """Where the entry is kept: in its session's log when the request was authenticated and came from
         no browser origin or an allowed one; else in a small bucket of its own, so that a stranger's
         requests (a web page's `no-cors` POSTs, an unauthenticated flood) never push a developer's
         entries out, nor create a session."""
-        headers = Headers(scope=scope)
         origin = headers.get("origin")
         authenticated = outcome.layer in AUTHENTICATED_LAYERS or (
             outcome.layer != "auth" and self.credentials_ok(headers.get("authorization")))  # a 404, 405, the docs

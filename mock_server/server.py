@@ -64,6 +64,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.body_bytes = 0
         self.head_timer: asyncio.TimerHandle | None = None
         self.discarding = False  # answered and closing: what still arrives is dropped
+        self.head_started = 0.0  # the loop's time when the current head began
+        self.served_any = False  # a head has completed on this connection (keep-alive then closes it when idle)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -126,7 +128,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.in_head, self.head_bytes, self.url_bytes = True, 0, 0
+        self.head_started = self.loop.time()
         if self.head_timer is None:
+            # One timer per connection at most, left running when the head completes: scheduling and
+            # cancelling one per request would fill the event loop's heap with cancelled timers.
             self.head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self.head_timed_out)
 
     def on_url(self, url: bytes) -> None:
@@ -135,7 +140,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.in_head, self.in_body, self.body_bytes = False, True, 0
-        self.cancel_head_timer()
+        self.served_any = True
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -152,9 +157,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self.in_head:
+            left = self.head_started + HEAD_TIMEOUT_SECONDS - self.loop.time()
+            if left > 0:  # this head began after the timer was set: wait for its own deadline
+                self.head_timer = self.loop.call_later(left, self.head_timed_out)
+                return
             self.refuse(408, f"The request head did not arrive within {HEAD_TIMEOUT_SECONDS:g} s.")
-        elif self.cycle is None or self.cycle.response_complete:
-            self.transport.close()  # nothing was sent
+        elif not self.served_any and (self.cycle is None or self.cycle.response_complete):
+            self.transport.close()  # a new connection that sent nothing
 
     def cancel_head_timer(self) -> None:
         if self.head_timer is not None:
