@@ -47,6 +47,7 @@ CHECK_ASSUMPTIONS = {
     "unsupported_method": "method-not-allowed",
     "allow_header_conformance": "method-not-allowed",
 }
+DEFAULT_IDS = frozenset({STRICT_INPUT, RESPONSE_SHAPES, VALUE_BOUNDS, "unknown-fields-rejected"})
 ATTRIBUTION_LIMIT = 5000  # errors attributed per body at most (the validator's work is bounded by the schema)
 PAGED_OPERATIONS = frozenset({"listExperiments", "listExperimentsPage", "filterExperiments"})
 WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
@@ -593,5 +594,7 @@ def _assumed(direction: str, rule: str, message: str, assumption: str, field_nam
 
 def _make(kind: str, direction: str, rule: str, message: str, assumption: str | None, field_name: str | None,
           pointer: tuple[str, ...], assumptions: Assumptions) -> ContractFinding:
-    where = assumptions.where(assumption) if assumption else assumptions.line_of(pointer)
+    # A default id (no mark of its own in the spec) is changed where the failing keyword is written.
+    where = assumptions.where(assumption) if assumption and assumption not in DEFAULT_IDS \
+        else assumptions.line_of(pointer)
     return ContractFinding(kind, direction, rule, message, assumption, field_name, json_pointer(pointer), where)

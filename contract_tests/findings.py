@@ -32,7 +32,7 @@ from .attribution import ASSUMPTION as ASSUMPTION
 from .attribution import CHECK_ASSUMPTIONS as CHECK_ASSUMPTIONS
 from .attribution import IGNORED as IGNORED
 from .attribution import VIOLATION as VIOLATION
-from .attribution import Exchange, classify_check
+from .attribution import Exchange, classify_check, judge_request, judge_response
 from .diff import lines as diff_lines
 from .gate import GATE_HEADER, Created
 
@@ -244,7 +244,8 @@ def _scenario_findings(recorder: dict[str, Any], phase: str, assumptions: Assump
             response = interaction.get("response") or {}
             if _header(response, GATE_HEADER):
                 continue  # answered by the gate, not the deployment: reported as a gate finding
-            kind, assumption, why = _classify(check["name"], case, interaction, assumptions)
+            exchange = exchange_of(case, interaction, assumptions)
+            kind, assumption, why = classify_check(check["name"], exchange, assumptions)
             if kind == IGNORED:
                 continue
             request = interaction.get("request") or {}
@@ -256,7 +257,21 @@ def _scenario_findings(recorder: dict[str, Any], phase: str, assumptions: Assump
                 got=reproducer.mask(_describe_response(response)),
                 reproduce=reproducer.curl(request.get("method", case.get("method", "GET")), request.get("uri", ""),
                                           _headers(request), _content(request)),
-                spec=assumptions.where(assumption) if assumption else "")
+                spec=_place(check["name"], exchange, assumption, assumptions))
+
+
+def _place(check: str, exchange: Exchange, assumption: str | None, assumptions: Assumptions) -> str:
+    """The line of the spec to change for a refuted assumption: for a schema failure, where the failing
+    keyword (or its mark) is written, as the proxy reports it; otherwise the assumption's first mark."""
+    if not assumption:
+        return ""
+    if check in ("response_schema_conformance", "negative_data_rejection"):
+        judged = judge_response(exchange, assumptions) if check == "response_schema_conformance" \
+            else judge_request(exchange, assumptions)
+        for finding in judged:
+            if finding.assumption == assumption and finding.where:
+                return finding.where
+    return assumptions.where(assumption)
 
 
 def _classify(check: str, case: dict[str, Any], interaction: dict[str, Any],

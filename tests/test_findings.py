@@ -350,3 +350,18 @@ def test_a_refusal_with_a_documented_status_is_no_finding(spec: Assumptions) -> 
     assert _classify("negative_data_rejection", CREATE, too_large, spec)[0] == IGNORED
     teapot = _interaction("POST", {"description": "x"}, 418, {"detail": "I am a teapot."})
     assert _classify("negative_data_rejection", CREATE, teapot, spec)[:2] == (ASSUMPTION, "error-statuses")
+
+
+def test_a_default_assumption_points_at_the_keyword_to_change(spec: Assumptions) -> None:
+    from contract_tests.attribution import Exchange
+    from contract_tests.findings import _place
+
+    detail = {"id": "x", "name": "n", "status": "running", "created_at": "2026-01-01T00:00:00Z", "workflow_count": 500}
+    exchange = Exchange(operation_id="getExperiment", method="GET", path_params={"experiment_id": "x"}, query={},
+                        request_headers={}, request_body=None, status=200,
+                        response_headers={"content-type": "application/json"},
+                        response_body=json.dumps(detail).encode())
+    where = _place("response_schema_conformance", exchange, "value-bounds", spec)
+    line = int(where.split(":")[1].split()[0])
+    assert "workflow_count" in where and SPEC_PATH.read_text().splitlines()[line - 1].strip() == "maximum: 50", where
+    assert _place("status_code_conformance", exchange, "value-bounds", spec) == spec.where("value-bounds")
