@@ -1,18 +1,23 @@
 """Clients generated from openapi.yaml are complete and tight: openapi-python-client generates every
 operation and its client drives the mock; openapi-typescript's types compile a strict TypeScript
-program (tests/typescript/client.ts) whose misuses fail to compile.
+program (tests/typescript/client.ts) whose misuses fail to compile; orval and @hey-api/openapi-ts
+name every operation and the named types, and their clients compile under `tsc --strict` with a small
+program each (tests/typescript/usage/). Each generator gives the same client from the running mock's
+`openapi.json` as from the file.
 
-Both generators write into temporary or ignored folders only. The TypeScript tools are the pinned
+The generators write into temporary or ignored folders only. The TypeScript tools are the pinned
 ones of tests/typescript/package-lock.json, installed by `npm ci` on first use.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -128,3 +133,80 @@ def test_typescript_types_from_the_running_mock_equal_those_from_the_file(node_t
         from_yaml = generate(f"{origin}/api/v2/openapi.yaml", tmp_path / "yaml.d.ts")
     assert from_json == from_file and from_yaml == from_file
     assert "ExperimentCreate: {" in from_file and "createExperiment: {" in from_file
+
+
+# -- orval and @hey-api/openapi-ts: the file and the running mock, compiled under strict tsc ----------------
+
+OPERATION_IDS = {"".join(w if i == 0 else w.capitalize() for i, w in enumerate(op.split("_"))) for op in OPERATIONS}
+NAMED_TYPES = ("Experiment", "ExperimentCreate", "ExperimentPatch", "ExperimentReplace", "ExperimentStatus",
+               "FilterRequest", "FilteredExperimentPage", "WorkflowStep")
+# How each writes a client into a folder (`fetch`: orval's client that needs no other package), and the
+# usage file (tests/typescript/usage/) compiled beside it.
+TS_GENERATORS = {
+    "orval": (lambda source, out: ["orval", "--input", source, "--output", str(out / "api.ts"), "--client", "fetch"]),
+    "hey-api": (lambda source, out: ["openapi-ts", "--input", source, "--output", str(out)]),
+}
+# The mock lists its own base path first among the served `servers` (mock_server/docs.py, so that Swagger
+# UI's "Try it out" calls it); @hey-api/openapi-ts makes the first server the client's default `baseUrl`
+# and types a relative one as any origin. The only difference from the file's client, undone here.
+MOCK_SERVER_FIRST = {"hey-api": [("baseUrl: '/api/v2'", "baseUrl: 'http://127.0.0.1:4010/api/v2'"),
+                                 ("`${string}://${string}/api/v2` | ", "")]}
+
+
+class Generated(NamedTuple):
+    name: str
+    from_file: Path  # <tmp>/file/generated, beside it <tmp>/file/usage.ts once compiled
+    from_mock: Path  # <tmp>/mock/generated, from the mock's /api/v2/openapi.json
+
+
+@pytest.fixture(scope="module", params=sorted(TS_GENERATORS))
+def ts_client(request: pytest.FixtureRequest, node_tools: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One generator's client from openapi.yaml and from the running mock, generated side by side (the
+    generator's cwd is the temporary folder: a log it might write stays there)."""
+    name, base = request.param, tmp_path_factory.mktemp(request.param)
+
+    def start(source: str, where: str) -> subprocess.Popen[str]:
+        tool, *args = TS_GENERATORS[name](source, base / where / "generated")
+        return subprocess.Popen([str(node_tools / tool), *args], cwd=base, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    with serve(build_app().asgi) as origin:
+        runs = [start(str(ROOT / "openapi.yaml"), "file"), start(f"{origin}/api/v2/openapi.json", "mock")]
+        outputs = [run.communicate(timeout=300)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0 and "warn" not in output.lower() and "⚠" not in output, output
+    return Generated(name, base / "file" / "generated", base / "mock" / "generated")
+
+
+def _sources(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_typescript_client_from_the_running_mock_equals_the_one_from_the_file(ts_client: Generated) -> None:
+    from_file, from_mock = _sources(ts_client.from_file), _sources(ts_client.from_mock)
+    assert from_file and from_mock.keys() == from_file.keys()
+    for path, text in from_mock.items():
+        for served, written in MOCK_SERVER_FIRST.get(ts_client.name, []):
+            text = text.replace(served, written)
+        assert text == from_file[path], f"{ts_client.name}: {path} differs"
+
+
+def test_a_typescript_client_names_every_operation_and_the_named_types(ts_client: Generated) -> None:
+    code = "\n".join(_sources(ts_client.from_file).values())
+    assert len(OPERATION_IDS) == 10 and "listExperimentsPage" in OPERATION_IDS
+    missing = {op for op in OPERATION_IDS if not re.search(rf"^export const {op} = ", code, re.M)}
+    assert not missing, f"{ts_client.name} generated no function for {sorted(missing)}"
+    missing = {t for t in NAMED_TYPES if not re.search(rf"^export (?:type|interface) {t}\b", code, re.M)}
+    assert not missing, f"{ts_client.name} generated no type {sorted(missing)}"
+
+
+def test_a_typescript_client_compiles_under_strict_tsc(ts_client: Generated, node_tools: Path) -> None:
+    """The generated code and a small program using it (tests/typescript/usage/); its `@ts-expect-error` lines
+    must fail to compile. `--skipLibCheck` skips TypeScript's own lib declarations only: every generated
+    file is checked."""
+    folder = ts_client.from_file.parent
+    shutil.copyfile(TS / "usage" / f"{ts_client.name}.ts", folder / "usage.ts")
+    compiled = subprocess.run([str(node_tools / "tsc"), "--strict", "--noEmit", "--skipLibCheck", "--target", "ES2022",
+                               "--module", "ESNext", "--moduleResolution", "Bundler", "usage.ts"], cwd=folder,
+                              capture_output=True, text=True, timeout=300)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
