@@ -29,7 +29,7 @@ from typing import Any
 from mock_server.spec import json_pointer
 
 from . import write_rules
-from .assumptions import RESPONSE_SHAPES, STRICT_INPUT, VALUE_BOUNDS, Assumptions, marks
+from .assumptions import RESPONSE_SHAPES, STRICT_INPUT, UNKNOWN_FIELDS, VALUE_BOUNDS, Assumptions, marks
 
 VIOLATION = "violation"
 ASSUMPTION = "assumption"
@@ -47,12 +47,9 @@ CHECK_ASSUMPTIONS = {
     "unsupported_method": "method-not-allowed",
     "allow_header_conformance": "method-not-allowed",
 }
-DEFAULT_IDS = frozenset({STRICT_INPUT, RESPONSE_SHAPES, VALUE_BOUNDS, "unknown-fields-rejected"})
+DEFAULT_IDS = frozenset({STRICT_INPUT, RESPONSE_SHAPES, VALUE_BOUNDS, UNKNOWN_FIELDS})
 ATTRIBUTION_LIMIT = 5000  # errors attributed per body at most (the validator's work is bounded by the schema)
 PAGED_OPERATIONS = frozenset({"listExperiments", "listExperimentsPage", "filterExperiments"})
-WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
-SCORING = ("evaluator_ids", "evaluator_workflow_ids")
-LIFECYCLE_FIELDS = frozenset({"status", "progress", "started_at", "completed_at", "error_message"})
 NO_JSON = object()  # a body that is there but is not JSON
 
 
@@ -316,7 +313,7 @@ def exchange_rules(exchange: Exchange, assumptions: Assumptions) -> list[Contrac
         return []
     sent = json_body(exchange.request_body)
     shown = json_body(exchange.response_body)
-    if operation_id in WRITE_OPERATIONS and isinstance(sent, dict):
+    if operation_id in write_rules.WRITE_OPERATIONS and isinstance(sent, dict):
         if 200 <= status < 300 and isinstance(shown, dict):
             return list(_write_rules(operation_id, sent, shown, assumptions))
         if status == 404:
@@ -367,8 +364,8 @@ def _write_rules(operation_id: str, sent: dict[str, Any], shown: dict[str, Any],
         yield _assumed("response", "slugs_mirror_ids", f"evaluator_slugs {_short(shown['evaluator_slugs'])} differs "
                        f"from evaluator_ids {_short(shown['evaluator_ids'])}.", "slugs-mirror-ids", "evaluator_slugs",
                        op_pointer, assumptions)
-    for path, other in (SCORING, SCORING[::-1]):
-        if expected.get(path) and other not in expected and other in shown and shown.get(other) != []:
+    for path, other in (write_rules.SCORING, write_rules.SCORING[::-1]):
+        if expected.get(path) and other not in expected and other in shown and not write_rules.cleared(shown[other]):
             yield _assumed("response", "scoring_switch_clears_other_path", f"{path} was sent and {other} still "
                            f"shows {_short(shown.get(other))}.", "scoring-path-switch", other, op_pointer,
                            assumptions)

@@ -37,13 +37,10 @@ from . import write_rules
 from .diff import differences, lines
 from .spec_facts import defaults, documented_fields, operation_ids, request_validator, step_keys
 from .write_rules import LIFECYCLE_FIELDS as LIFECYCLE_FIELDS
-from .write_rules import Mismatches
+from .write_rules import SCORING, WRITE_OPERATIONS, Mismatches, cleared, documented_expectation
 from .write_rules import expected_fields as expected_fields
 from .write_rules import legacy_step_types as legacy_step_types
 from .write_rules import trimmed as trimmed
-
-WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
-SCORING = ("evaluator_ids", "evaluator_workflow_ids")
 
 
 def operation_id_of(method: str, path: str) -> str | None:
@@ -98,7 +95,7 @@ def write_applies_fields(ctx: Any, response: Any, case: Any) -> bool | None:
     if written is None:
         return None
     _, body, shown = written
-    mismatches = field_mismatches(expected_fields(body), shown, exact=False)
+    mismatches = field_mismatches(documented_expectation(expected_fields(body)), shown, exact=False)
     if mismatches:
         _fail("The write did not apply the fields sent:", mismatches)
     return True
@@ -109,7 +106,7 @@ def writes_store_strings_exactly(ctx: Any, response: Any, case: Any) -> bool | N
     if written is None:
         return None
     _, body, shown = written
-    mismatches = field_mismatches(expected_fields(body), shown, exact=True)
+    mismatches = field_mismatches(documented_expectation(expected_fields(body)), shown, exact=True)
     if mismatches:
         _fail("Strings did not come back exactly as sent:", mismatches)
     return True
@@ -138,10 +135,6 @@ def slugs_mirror_ids(ctx: Any, response: Any, case: Any) -> bool | None:
     return True
 
 
-def _cleared(value: Any) -> bool:
-    return value in ([], None)
-
-
 def scoring_switch_clears_other_path(ctx: Any, response: Any, case: Any) -> bool | None:
     written = _written(case, response)
     if written is None:
@@ -149,7 +142,7 @@ def scoring_switch_clears_other_path(ctx: Any, response: Any, case: Any) -> bool
     _, body, shown = written
     sent = expected_fields(body)
     for path, other in (SCORING, SCORING[::-1]):
-        if sent.get(path) and other not in sent and other in shown and not _cleared(shown[other]):
+        if sent.get(path) and other not in sent and other in shown and not cleared(shown[other]):
             _fail("Sending one scoring path did not clear the other:", differences([], shown[other], other))
     return True
 

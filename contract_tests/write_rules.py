@@ -18,6 +18,19 @@ from .diff import differences
 Mismatches = list[tuple[str, str, str]]  # (field path, expected, got), as `diff.differences` gives them
 # A real backend may start running an experiment at any moment; these follow the run, not the write.
 LIFECYCLE_FIELDS = frozenset({"status", "progress", "started_at", "completed_at", "error_message"})
+WRITE_OPERATIONS = frozenset({"createExperiment", "updateExperiment", "replaceExperiment"})
+SCORING = ("evaluator_ids", "evaluator_workflow_ids")  # the two scoring paths (evaluator_slugs aliases the first)
+
+
+def cleared(value: Any) -> bool:
+    """Whether a scoring path shows as cleared: an empty list, or null."""
+    return value in ([], None)
+
+
+def documented_expectation(expected: dict[str, Any]) -> dict[str, Any]:
+    """What a write documents of the fields sent: `null` on a field is no documented value (that null clears
+    `description` is our choice, `null-clears-only-description`)."""
+    return {name: value for name, value in expected.items() if value is not None}
 
 
 def trimmed(value: Any) -> Any:
