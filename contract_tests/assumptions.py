@@ -232,7 +232,7 @@ def documented(node: Any, *, request: bool) -> tuple[str, ...]:
 
 
 def _specific(node: Any) -> tuple[str, ...]:
-    """A node's marks except the catch-all, which only says what rule 5 already does."""
+    """A node's marks except the catch-all, which only says what rule 6 already does."""
     return tuple(m for m in marks(node) if m != STRICT_INPUT)
 
 

@@ -62,7 +62,9 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m mock_server",
         description="Serve openapi.yaml as a stateful mock of the Experiments API. "
-                    "`python -m mock_server mint-jwt --org ORG` prints a dashboard JWT instead.")
+                    "`python -m mock_server proxy --upstream URL` serves a validating proxy in front of a real "
+                    "deployment instead (`proxy --help`); `python -m mock_server mint-jwt --org ORG` prints a "
+                    "dashboard JWT.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to listen on (default: %(default)s; another than loopback makes the mock "
                              "reachable from the network and switches the /__mock__ controls off unless "
@@ -192,12 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     if proxying:
         for line in proxy_cli.banner(url, mock.forwarder):
             print(line)
-    print(f"Experiments API mock on {url}/experiments/" if not proxying else
-          f"  mock (--mock-missing, and its API keys): {url}/experiments/")
+    mock_answers = not proxying or bool(getattr(getattr(mock.forwarder, "options", None), "mock_missing", False))
+    if not proxying:
+        print(f"Experiments API mock on {url}/experiments/")
+    elif mock_answers:
+        print(f"  what the upstream lacks, answered by the mock (--mock-missing): {url}/experiments/")
     print(f"  docs (Swagger UI): {url}/ui/")
-    for org_id, key in keys:
+    for org_id, key in keys if mock_answers else []:
         print(f"  API key of {org_id}: {key}")
-    print(f"  dashboard JWT: {command()} mint-jwt --org ORG")
+    if mock_answers and keys:
+        print(f"  dashboard JWT: {command()} mint-jwt --org {keys[0][0]}")
     if admin:
         token = f", {ADMIN_TOKEN_HEADER} required" if args.admin_token else ""
         print(f"  mock controls: http://{host}:{args.port}/__mock__/ "
