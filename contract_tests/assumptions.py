@@ -188,13 +188,14 @@ class Assumptions:
         return self.contract.operations()
 
     @cached_property
-    def _operation_ids(self) -> dict[tuple[str, str], str]:
+    def operation_ids(self) -> dict[tuple[str, str], str]:
+        """(METHOD, path template) -> operationId: ("PATCH", "/experiments/{experiment_id}/") -> "updateExperiment"."""
         return {(method.upper(), path): item[method]["operationId"]
                 for path, item in self.contract.document["paths"].items() for method in HTTP_METHODS if method in item}
 
     def operation_id(self, method: str, path_template: str) -> str | None:
         """The operationId of a method and path template (`("PATCH", "/experiments/{experiment_id}/")`)."""
-        return self._operation_ids.get((method.upper(), path_template))
+        return self.operation_ids.get((method.upper(), path_template))
 
     def request_schema(self, operation_id: str) -> Any:
         operation = self.operations.get(operation_id) or {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from mock_server.spec import HTTP_METHODS, Contract
+from mock_server.spec import Contract
 from mock_server.validation import SchemaValidator
 
 from .assumptions import Assumptions
@@ -31,11 +31,9 @@ def defaults() -> dict[str, Any]:
     return _contract().property_defaults("ExperimentReplace")
 
 
-@cache
 def operation_ids() -> dict[tuple[str, str], str]:
-    """(METHOD, path template) -> operationId, e.g. ("PATCH", "/experiments/{experiment_id}/") -> "updateExperiment"."""
-    return {(method.upper(), path): item[method]["operationId"]
-            for path, item in _contract().document["paths"].items() for method in HTTP_METHODS if method in item}
+    """(METHOD, path template) -> operationId (`Assumptions.operation_ids`)."""
+    return assumptions().operation_ids
 
 
 @cache
