@@ -57,6 +57,17 @@ def test_a_valid_dashboard_jwt_is_accepted(api: ApiClient, target: Target) -> No
                  "the JWT's organization is the API key's (same count)", with_jwt)
 
 
+def test_an_expired_dashboard_jwt_is_401(api: ApiClient, target: Target) -> None:
+    """Expired credentials are refused (documented), also when the token is signed with the deployment's
+    own secret: a deployment that checks the signature but not `exp` fails."""
+    if not (target.jwt_secret and target.jwt_org_id):
+        pytest.skip("a correctly signed, expired dashboard JWT needs --jwt-secret and --jwt-org-id "
+                    "(CONTRACT_JWT_SECRET, CONTRACT_JWT_ORG_ID)")
+    token = _jwt({"org_id": target.jwt_org_id, "exp": int(time.time()) - 3600}, target.jwt_secret)
+    response = api.request("GET", "/experiments/summary/", token=token)
+    expect(response, 401, "a dashboard JWT signed with the deployment's secret but expired is refused with 401")
+
+
 @pytest.mark.mutating
 @pytest.mark.parametrize("label", list(BAD_CREDENTIALS))
 def test_bad_credentials_cannot_change_an_experiment(api: ApiClient, experiment: JsonObject, label: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import pytest
 
 from .client import ApiClient, expect, expect_equal, expect_true
@@ -72,3 +75,33 @@ def test_a_page_never_holds_more_than_100(api: ApiClient, target: Target, method
     expect_true(isinstance(items, list) and len(items) <= MAX_PAGE,
                 f"a page holds at most {MAX_PAGE} experiments (page_size is 1-{MAX_PAGE})", response,
                 detail=f"{len(items) if isinstance(items, list) else 'no list of'} experiments on the page")
+
+
+def test_the_filtered_list_is_newest_first_by_default(api: ApiClient, target: Target) -> None:
+    """`sort_by` defaults to `-created_at` (documented): without it, a page of the filter endpoint is in
+    descending order of creation. Needs two experiments created at different times: a run that may write
+    creates them; a --read-only run on a smaller deployment skips, saying so."""
+    response = api.request("POST", "/experiments/list/?page_size=100", json_body={})
+    api.ok(response, "the filter answers")
+    stamps = [item.get("created_at") for item in response.json().get("results") or [] if isinstance(item, dict)]
+    if len(set(stamps)) < 2:
+        if target.read_only:
+            pytest.skip("the default order needs two experiments created at different times; the deployment "
+                        "has fewer and a --read-only run creates none")
+        api.create()
+        time.sleep(1.1)  # created_at may have a resolution of one second
+        api.create()
+        response = api.request("POST", "/experiments/list/?page_size=100", json_body={})
+        stamps = [item.get("created_at") for item in response.json().get("results") or [] if isinstance(item, dict)]
+    times = [_instant(stamp) for stamp in stamps]
+    expect_true(all(a >= b for a, b in zip(times, times[1:], strict=False)),
+                "without sort_by, the filter lists newest first (sort_by defaults to -created_at)", response,
+                detail=f"created_at in the order answered: {stamps[:10]}")
+
+
+def _instant(stamp: object) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)  # not a date-time: the schema checks say so
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -16,9 +16,11 @@ the mock (and may be called more than once, or not at all when the layer answers
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -851,6 +853,26 @@ def refuses_list_values(ex: Exchange) -> bool:
     return False
 
 
+def accepts_expired_jwts(ex: Exchange) -> bool:
+    """A JWT is taken on its signature alone: an expired one is answered as the API key's organization."""
+    token = ex.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if token.count(".") == 2:
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        except ValueError:
+            return False
+        if isinstance(claims, dict) and isinstance(claims.get("exp"), int) and claims["exp"] < time.time():
+            ex.headers["authorization"] = f"Bearer {ACME_KEY}"
+    return False
+
+
+def ascending_by_default(ex: Exchange) -> bool:
+    """The filter sorts oldest first when no sort_by is given (the documented default is -created_at)."""
+    if ex.method == "POST" and ex.collection == "list" and "sort_by" not in ex.query:
+        ex.query["sort_by"] = "created_at"
+    return False
+
+
 RULE_BREAKERS: dict[str, Variant] = {
     "accepts_both_paths": Variant("a write with both scoring paths keeps the evaluator ids, no 400",
                                   _requests(accepts_both_paths), "both_scoring_paths",
@@ -885,6 +907,12 @@ RULE_BREAKERS: dict[str, Variant] = {
     "refuses_list_values": Variant("a filter value written as a list (the vendor's reference) is 400",
                                    _requests(refuses_list_values), "documented_filter_examples",
                                    shows=("test_the_documented_filter_examples_are_accepted",)),
+    "accepts_expired_jwts": Variant("an expired JWT signed with the deployment's secret is accepted",
+                                    _requests(accepts_expired_jwts), "expired_dashboard_jwt",
+                                    shows=("test_an_expired_dashboard_jwt_is_401",)),
+    "ascending_by_default": Variant("the filter sorts oldest first without sort_by",
+                                    _requests(ascending_by_default), "newest_first_by_default",
+                                    shows=("test_the_filtered_list_is_newest_first_by_default",)),
     "plain_text_success": Variant("successful JSON answers labelled text/plain",
                                   _answers(on(*SUMMARIES)(plain_text_success)), EXAMPLES,
                                   shows=("content_type_conformance on ",), operations=SUMMARIES),
