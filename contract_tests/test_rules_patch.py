@@ -93,6 +93,14 @@ def test_null_on_other_fields_is_400_naming_the_field(api: ApiClient, configured
     expect_true(field in response.json(), f"the 400 body names {field}", response, assumption="error-bodies")
 
 
+def test_put_takes_any_subset_of_the_fields(api: ApiClient, configured: JsonObject) -> None:
+    """Every field of a PUT is optional (documented): a PUT of the name alone is accepted and applied."""
+    body = {"name": f"{api.prefix} renamed by PUT"}
+    _, response = api.write_while_editable(configured, body, method="PUT", fresh=api.create_configured)
+    api.ok(response, "a PUT with only some fields is accepted (every field of a PUT is optional)")
+    expect_fields(body, response.json(), "PUT applies the fields sent", response)
+
+
 @pytest.mark.assumption("put-restores-defaults")
 def test_put_restores_defaults_and_reads_back(api: ApiClient, configured: JsonObject) -> None:
     body = {"name": f"{api.prefix} replaced"}

@@ -873,6 +873,15 @@ def ascending_by_default(ex: Exchange) -> bool:
     return False
 
 
+def put_requires_all(ex: Exchange) -> bool:
+    """A PUT must carry dataset_id and workflow (the documented PUT makes every field optional)."""
+    if ex.method == "PUT" and ex.experiment_path and isinstance(ex.body, dict) and \
+            not {"dataset_id", "workflow"} <= ex.body.keys():
+        ex.answer(400, {"dataset_id": ["This field is required."]})
+        return True
+    return False
+
+
 RULE_BREAKERS: dict[str, Variant] = {
     "accepts_both_paths": Variant("a write with both scoring paths keeps the evaluator ids, no 400",
                                   _requests(accepts_both_paths), "both_scoring_paths",
@@ -913,6 +922,8 @@ RULE_BREAKERS: dict[str, Variant] = {
     "ascending_by_default": Variant("the filter sorts oldest first without sort_by",
                                     _requests(ascending_by_default), "newest_first_by_default",
                                     shows=("test_the_filtered_list_is_newest_first_by_default",)),
+    "put_requires_all": Variant("a PUT without dataset_id and workflow is 400", _requests(put_requires_all),
+                                "subset_of_the_fields", shows=("test_put_takes_any_subset_of_the_fields",)),
     "plain_text_success": Variant("successful JSON answers labelled text/plain",
                                   _answers(on(*SUMMARIES)(plain_text_success)), EXAMPLES,
                                   shows=("content_type_conformance on ",), operations=SUMMARIES),
