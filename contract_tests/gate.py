@@ -15,8 +15,9 @@ Schemathesis, Schemathesis' own check requests, the hooks' throwaway creates):
   other than what the run asked for): it is noted and left alone;
 * **rate limit** and **timeouts**, and network failures recorded as findings.
 It also keeps the ledger (what was created, with the request that made it, and what was deleted;
-a create answered with success but no readable id counts as created and untracked, so the report
-can say it was left over) and what each operation answered, for the report.
+a create answered with success but no readable id counts as created and untracked: the clean-up
+looks for such experiments by the run's name prefix through the documented name filter, and what it
+cannot find the report counts as left over) and what each operation answered, for the report.
 
 Refusals never reach the deployment: the gate answers them itself with status 599 and an
 `X-Contract-Gate` header, so they cannot be mistaken for the deployment's answers.
@@ -42,6 +43,7 @@ from mock_server.spec import Contract
 GATE_HEADER = "x-contract-gate"
 REFUSED = 599
 # Operations that change nothing even though some are POSTs.
+UNTRACKED_PAGES = 50  # pages of 100 the clean-up reads to find creates answered without an id
 READ_OPERATIONS = frozenset({"listExperiments", "listExperimentsPage", "filterExperiments", "getExperimentSummary",
                              "summarizeFilteredExperiments", "getExperiment"})
 ITEM_WRITES = frozenset({"PATCH", "PUT", "DELETE"})
@@ -86,6 +88,7 @@ class GateState:
     refusals: list[Refusal] = field(default_factory=list)
     network_failures: list[NetworkFailure] = field(default_factory=list)
     untracked: list[int] = field(default_factory=list)  # statuses of successful creates answered without an id
+    untracked_authorization: set[str] = field(default_factory=set)  # the credentials those creates were sent with
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     # The paths of the requests no operation of the spec takes, by their `METHOD (no operation)` row.
     unrouted: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -243,9 +246,13 @@ class Gate:
                 if isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"]:
                     self._claim(payload, headers, body)
                 else:
+                    if not self.state.untracked:
+                        self.state.anomalies.append(f"a create answered {status} without an experiment id the run "
+                                                    "could read; the clean-up looks for such experiments by the "
+                                                    "run's name prefix")
                     self.state.untracked.append(status)
-                    self.state.anomalies.append(f"a create answered {status} without an experiment id the run "
-                                                "could read; it cannot be deleted by the run")
+                    self.state.untracked_authorization.add(
+                        next((v for k, v in headers.items() if k.lower() == "authorization"), ""))
             elif operation_id == "deleteExperiment" and 200 <= status < 300 and experiment_id in self.state.created:
                 self.state.created[experiment_id].deleted = True
             for found in _ids(payload):
@@ -278,6 +285,8 @@ class Gate:
         return asyncio.run_coroutine_threadsafe(self._clean_up(), self._loop).result(timeout=600)
 
     async def _clean_up(self) -> list[str]:
+        if self.state.untracked:
+            await self._find_untracked()
         left: list[str] = []
         for created in self.owned_alive():
             with self._lock:
@@ -295,6 +304,37 @@ class Gate:
             else:
                 left.append(created.experiment_id)
         return left
+
+
+    async def _find_untracked(self) -> None:
+        """Creates answered without an id: find the run's experiments by its name prefix (random per run,
+        so only this run names experiments with it) through the documented name filter, and take those
+        the ledger does not hold into it, to be deleted like the others. Bounded in pages."""
+        for authorization in sorted(self.state.untracked_authorization):
+            for page in range(1, UNTRACKED_PAGES + 1):
+                with self._lock:
+                    self.state.sent += 1
+                try:
+                    response = await self._http().post(
+                        f"{self.upstream_origin}{self.base_path}/experiments/list/?page={page}&page_size=100",
+                        json={"filters": {"name": {"operator": "startswith", "value": self.prefix}}},
+                        headers={"Authorization": authorization})
+                except httpx.HTTPError:
+                    return
+                payload = _json(response.content) if 200 <= response.status_code < 300 else None
+                results = payload.get("results") if isinstance(payload, dict) else None
+                if not isinstance(results, list) or not results:
+                    break
+                with self._lock:
+                    for item in results:
+                        found, name = (item.get("id"), item.get("name")) if isinstance(item, dict) else (None, None)
+                        if isinstance(found, str) and found and isinstance(name, str) \
+                                and name.startswith(self.prefix) and found not in self.state.created:
+                            self.state.created[found] = Created(found, authorization, b"")
+                            if self.state.untracked:
+                                self.state.untracked.pop()
+                if not (isinstance(payload, dict) and payload.get("next")):
+                    break
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -304,6 +304,41 @@ def test_a_create_answered_without_an_id_counts_as_left_over() -> None:
     assert any("without an experiment id" in note for note in gate.state.anomalies)
 
 
+def test_creates_answered_without_an_id_are_found_by_the_run_prefix_and_deleted() -> None:
+    """The clean-up finds them through the documented name filter and deletes exactly those: an experiment
+    without the run's prefix is left alone."""
+    stored = {"someone-elses": "their experiment"}
+    deleted: list[str] = []
+
+    async def create(request: Request) -> Response:
+        body = await request.json()
+        stored[f"id{len(stored)}"] = body["name"]
+        return Response(status_code=202)
+
+    async def search(request: Request) -> Response:
+        prefix = (await request.json())["filters"]["name"]["value"]
+        results = [{"id": key, "name": name} for key, name in stored.items() if name.startswith(prefix)]
+        return JSONResponse({"count": len(results), "results": results, "next": None})
+
+    async def delete(request: Request) -> Response:
+        deleted.append(request.path_params["experiment_id"])
+        stored.pop(request.path_params["experiment_id"], None)
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/api/v2/experiments/", create, methods=["POST"]),
+                            Route("/api/v2/experiments/list/", search, methods=["POST"]),
+                            Route("/api/v2/experiments/{experiment_id}/", delete, methods=["DELETE"])])
+    gate = Gate("http://127.0.0.1:4010/api/v2", Assumptions(SPEC_PATH).contract, prefix="ct-t", max_requests=100,
+                transport=httpx.ASGITransport(app=app))
+    with serve(gate, lifespan="on") as origin:
+        for index in range(3):
+            assert httpx.post(f"{origin}/api/v2/experiments/", json={"name": f"ct-t {index}"}).status_code == 202
+        assert gate.state.untracked == [202] * 3
+        assert gate.clean_up() == []
+    assert sorted(deleted) == ["id1", "id2", "id3"] and stored == {"someone-elses": "their experiment"}
+    assert gate.state.untracked == [] and all(c.deleted for c in gate.state.created.values())
+
+
 def test_the_gate_counts_every_request_and_keeps_room_to_clean_up(gate_and_upstream: Any) -> None:
     gate, url, received = gate_and_upstream
     for index in range(5):
