@@ -79,7 +79,9 @@ def test_the_python_client_drives_the_mock(python_client) -> None:
 def node_tools() -> Path:
     npm = shutil.which("npm")
     assert npm, "Node 20 and npm are needed for the TypeScript check (.ci/run has them)"
-    if not (TS / "node_modules" / ".package-lock.json").exists():
+    installed = TS / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < (TS / "package-lock.json").stat().st_mtime:
+        # First use, or the pinned tools changed since they were installed (as the Makefile does for the linters).
         result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TS, capture_output=True, text=True,
                                 timeout=600)
         assert result.returncode == 0, result.stdout + result.stderr
