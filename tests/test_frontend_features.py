@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -228,7 +229,7 @@ def test_request_log_keeps_both_bodies_with_tokens_masked(client):
                  headers=AUTH)
     (entry,) = client.get("/__mock__/requests?limit=1").json()
     assert ACME_KEY not in entry["request_body"] and jwt_like not in entry["request_body"]
-    assert entry["request_body"].count("***") == 2 and '"batch_size":0' in entry["request_body"]
+    assert entry["request_body"].count("***") == 2 and re.search(r'"batch_size":\s*0', entry["request_body"])
     assert json.loads(entry["response_body"]) == {"batch_size": ["Ensure this value is greater than or equal to 1."]}
     assert entry["session"] is None
 
