@@ -21,7 +21,7 @@ mock: $(STAMP)
 
 # Node, npm and chromium are checked first, one line each when missing (tools/check-prerequisites).
 test: prerequisites $(STAMP) $(TYPESCRIPT)/node_modules/.package-lock.json
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 # The pinned TypeScript generators and compiler of the client tests, installed before the run (as the
 # linters are for `make lint`), so the test run's time is the tests'.
